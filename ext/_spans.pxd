@@ -1,0 +1,22 @@
+# Memory-safety guard shared by the def wrappers: the nogil loops index without bounds checks,
+# so every (start, stop) span is proven to lie inside its buffer before a loop starts.
+
+cdef inline int check_span(Py_ssize_t start, Py_ssize_t stop, Py_ssize_t size) except -1:
+    if not 0 <= start <= stop <= size:
+        raise IndexError(f"span [{start}, {stop}) does not lie inside a buffer of {size} items")
+    return 0
+
+
+cdef inline int check_chunks(const long long[::1] starts, const long long[::1] stops, Py_ssize_t size) except -1:
+    cdef Py_ssize_t c
+    if starts.shape[0] != stops.shape[0]:
+        raise ValueError("starts and stops must have the same length")
+    for c in range(starts.shape[0]):
+        check_span(starts[c], stops[c], size)
+    return 0
+
+
+cdef inline Py_ssize_t rows_of(Py_ssize_t size, Py_ssize_t width) except -1:
+    if width <= 0 or size % width != 0:
+        raise ValueError(f"a buffer of {size} items does not hold whole rows of width {width}")
+    return size // width

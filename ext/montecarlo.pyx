@@ -1,0 +1,61 @@
+"""Native Monte-Carlo hit counting; the pure-Python twin is gilkit/_python/montecarlo.py.
+
+Random numbers are counter-based (the splitmix64 finaliser applied to key + k * GAMMA), so sample k
+is the same number whichever chunk, thread or process draws it.
+"""
+
+from cython.parallel cimport prange
+from libc.stdint cimport uint64_t
+
+from _spans cimport check_chunks, check_span
+
+cdef uint64_t GAMMA = 0x9E3779B97F4A7C15ULL
+cdef double TWO_POW_MINUS_53 = 1.0 / 9007199254740992.0
+
+
+cdef inline uint64_t _mix(uint64_t z) noexcept nogil:
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef inline double _uniform(uint64_t key, uint64_t counter) noexcept nogil:
+    return (_mix(key + counter * GAMMA) >> 11) * TWO_POW_MINUS_53
+
+
+cdef long long _count_hits(uint64_t key, long long start, long long stop) noexcept nogil:
+    cdef long long k, hits = 0
+    cdef double x, y
+    for k in range(start, stop):
+        x = _uniform(key, 2 * <uint64_t> k + 1)
+        y = _uniform(key, 2 * <uint64_t> k + 2)
+        if x * x + y * y <= 1.0:
+            hits += 1
+    return hits
+
+
+def stream_key(uint64_t seed):
+    """The generator key for ``seed``: one splitmix64 step, so nearby seeds give unrelated streams."""
+    return _mix(seed + GAMMA)
+
+
+def count_hits(uint64_t key, long long start, long long stop, *, bint release_gil=True):
+    """How many of the samples start..stop-1 fall inside the quarter unit circle."""
+    cdef long long hits
+    check_span(start, stop, 1LL << 62)
+    if release_gil:
+        with nogil:
+            hits = _count_hits(key, start, stop)
+    else:
+        hits = _count_hits(key, start, stop)
+    return hits
+
+
+def count_hits_openmp(uint64_t key, const long long[::1] starts, const long long[::1] stops,
+                      long long[::1] hits, int num_threads):
+    """Every chunk of samples in one call (an OpenMP prange); hits[c] receives chunk c's count."""
+    cdef Py_ssize_t c
+    check_chunks(starts, stops, 1LL << 62)
+    check_span(0, starts.shape[0], hits.shape[0])
+    for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="static"):
+        hits[c] = _count_hits(key, starts[c], stops[c])

@@ -1,0 +1,108 @@
+"""Build the Cython kernels in ext/ into the package gilkit (see pyproject.toml for metadata).
+
+Switches (read by src/gilkit/_switch.py): GILKIT_NO_EXTENSIONS=1 installs the pure-Python package
+only; GILKIT_NO_OPENMP=1 compiles without OpenMP even where the compiler supports it.
+"""
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = Path(__file__).parent.resolve()
+
+
+def _load_switch():
+    spec = importlib.util.spec_from_file_location("_gilkit_switch", HERE / "src" / "gilkit" / "_switch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+switch = _load_switch()
+
+# One extension per ext/*.pyx, compiled into the subpackage gilkit._native.
+EXTENSION_NAMES = sorted(p.stem for p in (HERE / "ext").glob("*.pyx"))
+
+# Optimise hard, but keep IEEE semantics: no -ffast-math and no FP contraction (fused multiply-add),
+# or the native loops would stop agreeing bit for bit with their pure-Python twins.
+OPT_FLAGS = {
+    "msvc": ["/O2", "/fp:precise"],
+    "unix": ["-O3", "-ffp-contract=off", "-fno-fast-math"],
+}
+OPENMP_FLAGS = {
+    "msvc": (["/openmp"], []),
+    "unix": (["-fopenmp"], ["-fopenmp"]),
+}
+
+CYTHON_DIRECTIVES = {
+    "language_level": 3,
+    "embedsignature": True,
+    "cdivision": True,
+    # Every index in the nogil loops is proven by the def wrapper that checks the buffer sizes.
+    "boundscheck": False,
+    "wraparound": False,
+    "initializedcheck": False,
+    # The kernels keep no module state and never rely on the GIL for their own safety.
+    "freethreading_compatible": True,
+}
+
+
+def _compiler_supports_openmp(compiler, compile_flags, link_flags) -> bool:
+    """Compile and link a tiny OpenMP program: the honest test of whether OpenMP works here."""
+    source = "#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
+    tmp = tempfile.mkdtemp()
+    try:
+        c_file = os.path.join(tmp, "check_openmp.c")
+        with open(c_file, "w") as f:
+            f.write(source)
+        objects = compiler.compile([c_file], output_dir=tmp, extra_postargs=compile_flags)
+        compiler.link_executable(objects, "check_openmp", output_dir=tmp, extra_postargs=link_flags)
+        return True
+    except Exception:
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        kind = "msvc" if self.compiler.compiler_type == "msvc" else "unix"
+        compile_flags = list(OPT_FLAGS[kind])
+        link_flags = []
+        omp_compile, omp_link = OPENMP_FLAGS[kind]
+        if switch.openmp_disabled():
+            print("gilkit: OpenMP disabled by GILKIT_NO_OPENMP", file=sys.stderr)
+        elif _compiler_supports_openmp(self.compiler, omp_compile, omp_link):
+            compile_flags += omp_compile
+            link_flags += omp_link
+        else:
+            print("gilkit: the compiler does not support OpenMP; mode='openmp' will be unavailable", file=sys.stderr)
+        for ext in self.extensions:
+            ext.extra_compile_args = compile_flags + ext.extra_compile_args
+            ext.extra_link_args = link_flags + ext.extra_link_args
+        super().build_extensions()
+
+
+def _extensions():
+    if switch.extensions_disabled():
+        print("gilkit: GILKIT_NO_EXTENSIONS is set; installing the pure-Python implementation only", file=sys.stderr)
+        return []
+    from Cython.Build import cythonize
+
+    extensions = [
+        Extension(
+            f"gilkit._native.{name}",
+            [f"ext/{name}.pyx"],
+        )
+        for name in EXTENSION_NAMES
+    ]
+    return cythonize(extensions, compiler_directives=CYTHON_DIRECTIVES, include_path=["ext"])
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})

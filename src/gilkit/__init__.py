@@ -1,0 +1,35 @@
+"""gilkit: make the GIL visible.
+
+Compute kernels whose compiled loops run outside the GIL, each with a pure-Python twin and a
+GIL-holding build of the same loop, so threads can be seen to help or not.
+"""
+
+from ._compat import ACTIVE_IMPLEMENTATION, IMPLS, NATIVE_AVAILABLE, OPENMP_ENABLED, available_impls
+from ._cpus import usable_cpus
+from ._executor import get_start_method, set_start_method
+from ._validate import MODES
+from ._version import __version__
+from .kernels import box_blur, count_primes, estimate_pi, mandelbrot, sum_squares
+from .probe import HeartbeatProbe
+
+KERNELS = ("mandelbrot", "count_primes", "estimate_pi", "box_blur", "sum_squares")
+
+__all__ = [
+    "ACTIVE_IMPLEMENTATION",
+    "HeartbeatProbe",
+    "IMPLS",
+    "KERNELS",
+    "MODES",
+    "NATIVE_AVAILABLE",
+    "OPENMP_ENABLED",
+    "__version__",
+    "available_impls",
+    "box_blur",
+    "count_primes",
+    "estimate_pi",
+    "get_start_method",
+    "mandelbrot",
+    "set_start_method",
+    "sum_squares",
+    "usable_cpus",
+]

@@ -1,0 +1,234 @@
+"""Run a kernel's fixed chunks inline, on a thread pool, on a process pool, or in one OpenMP call.
+
+A kernel describes its work as a :class:`Job`: the arrays its chunk function reads and writes, the
+scalar parameters, and the chunks. The chunking is fixed by the problem size, never by the number of
+workers, and results come back in chunk order, so every (impl, workers, mode) gives the same answer.
+"""
+
+import multiprocessing
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+
+import numpy as np
+
+from ._compat import OPENMP_ENABLED, chunk_function, native_module
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kernel call: ``function(*arrays, *params, start, stop)`` for every (start, stop) in chunks."""
+
+    kernel: str
+    function: str
+    chunks: tuple
+    arrays: tuple = ()
+    params: tuple = ()
+    #: Indices into ``arrays`` that the chunks write (copied back from shared memory in process mode).
+    outputs: tuple = ()
+    #: NumPy dtype of each chunk's return value, or None when the chunks only write arrays.
+    chunk_result: object = None
+
+
+def fixed_chunks(total, size):
+    """[(0, size), (size, 2*size), ..., (k*size, total)]: a split that depends only on ``total``."""
+    return tuple((start, min(start + size, total)) for start in range(0, total, size))
+
+
+def run(job, impl, workers, mode):
+    """Every chunk's return value, in chunk order."""
+    if mode == "openmp":
+        return _run_openmp(job, workers)
+    if mode == "processes":
+        return _run_processes(job, impl, workers)
+    fn = chunk_function(impl, job.kernel, job.function)
+    views = [memoryview(array) for array in job.arrays]
+    calls = [(*views, *job.params, start, stop) for start, stop in job.chunks]
+    if workers == 1 or len(calls) <= 1:
+        return [fn(*args) for args in calls]
+    return _ChunkQueue(fn, calls).run(_thread_pool(workers), workers)
+
+
+class _ChunkQueue:
+    """Pool threads take the next chunk from a shared counter until none is left: one task per thread
+    rather than one future per chunk, and the first error stops the others after their current chunk."""
+
+    def __init__(self, fn, calls):
+        self._fn = fn
+        self._calls = calls
+        self._results = [None] * len(calls)
+        self._next = 0
+        self._lock = threading.Lock()
+        self._failed = False
+
+    def _take(self):
+        with self._lock:
+            index = self._next
+            self._next += 1
+        return index if index < len(self._calls) and not self._failed else None
+
+    def _drain(self):
+        try:
+            while (index := self._take()) is not None:
+                self._results[index] = self._fn(*self._calls[index])
+        except BaseException:
+            self._failed = True
+            raise
+
+    def run(self, pool, workers):
+        futures = [pool.submit(self._drain) for _ in range(min(workers, len(self._calls)))]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            self._failed = True
+            raise
+        return self._results
+
+
+def _gather(pool, fn, calls):
+    """One task per chunk on a process pool (its workers cannot share a counter)."""
+    futures = [pool.submit(fn, *args) for args in calls]
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+# Pools are created once per size and reused; the lock makes creation safe when several threads
+# (or free-threaded interpreters) call kernels at the same time.
+_pools_lock = threading.Lock()
+_thread_pools = {}
+_process_pools = {}
+_start_method = None
+
+
+def _thread_pool(workers):
+    with _pools_lock:
+        pool = _thread_pools.get(workers)
+        if pool is None:
+            pool = _thread_pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix=f"gilkit-{workers}")
+        return pool
+
+
+def _run_openmp(job, workers):
+    if not OPENMP_ENABLED:
+        raise RuntimeError(
+            "mode='openmp' is unavailable: this build of gilkit was compiled without OpenMP "
+            "(`gilkit info` says why); use mode='threads' instead"
+        )
+    fn = getattr(native_module(job.kernel), job.function + "_openmp")
+    starts = np.array([start for start, _ in job.chunks], dtype=np.int64)
+    stops = np.array([stop for _, stop in job.chunks], dtype=np.int64)
+    if job.chunk_result is None:
+        fn(*job.arrays, *job.params, starts, stops, workers)
+        return [None] * len(job.chunks)
+    results = np.zeros(len(job.chunks), dtype=job.chunk_result)
+    fn(*job.arrays, *job.params, starts, stops, results, workers)
+    return results.tolist()
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+def default_start_method():
+    """forkserver where the platform has it, else spawn: fork is unsafe once threads exist."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def set_start_method(method=None):
+    """Choose how mode='processes' starts its workers ('spawn', 'forkserver', 'fork'; None: the default).
+
+    Pools started with another method are shut down.
+    """
+    if method is not None and method not in multiprocessing.get_all_start_methods():
+        raise ValueError(
+            f"method must be one of {', '.join(map(repr, multiprocessing.get_all_start_methods()))} or None; "
+            f"got {method!r}"
+        )
+    global _start_method
+    with _pools_lock:
+        _start_method = method
+        pools = list(_process_pools.values())
+        _process_pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def get_start_method():
+    """The start method mode='processes' uses now."""
+    return _start_method or default_start_method()
+
+
+def _process_pool(workers):
+    method = get_start_method()
+    with _pools_lock:
+        pool = _process_pools.get((method, workers))
+        if pool is None:
+            context = multiprocessing.get_context(method)
+            pool = _process_pools[(method, workers)] = ProcessPoolExecutor(workers, mp_context=context)
+        return pool
+
+
+def _discard_process_pool(pool):
+    with _pools_lock:
+        for key, cached in list(_process_pools.items()):
+            if cached is pool:
+                del _process_pools[key]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_processes(job, impl, workers):
+    segments = []
+    try:
+        for array in job.arrays:
+            segment = shared_memory.SharedMemory(create=True, size=max(array.nbytes, 1))
+            segments.append(segment)
+            np.ndarray(array.shape, array.dtype, buffer=segment.buf)[...] = array
+        specs = tuple((segment.name, array.dtype.str, array.shape) for segment, array in zip(segments, job.arrays))
+        pool = _process_pool(workers)
+        calls = [(impl, job.kernel, job.function, specs, job.params, start, stop) for start, stop in job.chunks]
+        try:
+            results = _gather(pool, _process_chunk, calls)
+        except BrokenProcessPool as exc:
+            _discard_process_pool(pool)
+            raise RuntimeError(
+                f"a gilkit worker process died while running {job.kernel} (killed, or crashed); "
+                "the pool was discarded and the next call starts a new one"
+            ) from exc
+        for index in job.outputs:
+            array = job.arrays[index]
+            array[...] = np.ndarray(array.shape, array.dtype, buffer=segments[index].buf)
+        return results
+    finally:
+        for segment in segments:
+            segment.close()
+            segment.unlink()
+
+
+def _attach(name):
+    if sys.version_info >= (3, 13):
+        return shared_memory.SharedMemory(name=name, track=False)
+    return shared_memory.SharedMemory(name=name)
+
+
+def _process_chunk(impl, kernel, function, specs, params, start, stop):
+    """Runs in a worker process: attach the shared arrays, run one chunk, detach."""
+    fn = chunk_function(impl, kernel, function)
+    segments = [_attach(name) for name, _, _ in specs]
+    views = [
+        memoryview(np.ndarray(shape, np.dtype(dtype), buffer=segment.buf))
+        for segment, (_, dtype, shape) in zip(segments, specs)
+    ]
+    try:
+        return fn(*views, *params, start, stop)
+    finally:
+        for view in views:
+            view.release()
+        for segment in segments:
+            segment.close()

@@ -1,0 +1,24 @@
+"""Mandelbrot escape counts, row by row (twin of ext/mandelbrot.pyx)."""
+
+
+def mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop):
+    """Fill rows [row_start, row_stop) of the row-major image ``out`` (``width`` pixels a row).
+
+    Pixel (i, j) is c = (xmin + j*dx) + (ymin + i*dy)·1j; its value is the number of updates
+    z <- z*z + c, starting from z = 0, made before |z|^2 > 4 is first seen, capped at max_iter.
+    """
+    for i in range(row_start, row_stop):
+        ci = ymin + i * dy
+        for j in range(width):
+            cr = xmin + j * dx
+            zr = 0.0
+            zi = 0.0
+            n = 0
+            while n < max_iter:
+                if zr * zr + zi * zi > 4.0:
+                    break
+                t = zr * zr - zi * zi + cr
+                zi = 2.0 * zr * zi + ci
+                zr = t
+                n += 1
+            out[i * width + j] = n

@@ -1,0 +1,144 @@
+"""The public kernels: validate once, split into fixed chunks, hand the chunks to an executor.
+
+Every kernel takes the keyword-only arguments
+
+* ``impl``: ``"native"`` (compiled loop, GIL released), ``"native-gil"`` (the same compiled loop with
+  the GIL held: the control) or ``"python"`` (the pure-Python twin);
+* ``workers``: how many threads (or processes, or OpenMP threads) share the chunks; 1 runs them inline;
+* ``mode``: ``"threads"``, ``"processes"`` (a process pool, arrays in shared memory) or ``"openmp"``
+  (one nogil call with a ``prange`` over the chunks; ``impl="native"`` only).
+
+Results are identical for every impl, workers and mode: integers exactly, floats bit for bit.
+"""
+
+import math
+
+import numpy as np
+
+from . import _validate
+from ._compat import kernel_module
+from ._executor import Job, fixed_chunks, run
+
+#: Chunk sizes: fixed, so the split (and the order of every floating-point sum) never depends on workers.
+MANDELBROT_ROWS_PER_CHUNK = 8
+PRIMES_PER_SEGMENT = 1 << 18
+PI_SAMPLES_PER_CHUNK = 1 << 18
+BLUR_ROWS_PER_CHUNK = 8
+SUM_SQUARES_PER_CHUNK = 1 << 16
+
+#: Largest n / samples accepted: keeps every index and p*p inside a signed 64-bit integer.
+MAX_COUNT = 1 << 62
+MAX_SIDE = (1 << 31) - 1
+
+
+def mandelbrot(width, height, *, max_iter=256, xmin=-2.0, xmax=1.0, ymin=-1.25, ymax=1.25,
+               impl="native", workers=1, mode="threads"):
+    """Escape counts of the Mandelbrot iteration over a ``height`` x ``width`` grid (int32).
+
+    Pixel (i, j) is c = (xmin + j*dx) + (ymin + i*dy)·1j with dx = (xmax-xmin)/width and
+    dy = (ymax-ymin)/height; its value is how many updates z <- z*z + c (from z = 0) happen before
+    |z|^2 > 4 is first seen, capped at ``max_iter``. Chunks are blocks of 8 rows.
+    """
+    width = _validate.integer("width", width, minimum=1, maximum=MAX_SIDE)
+    height = _validate.integer("height", height, minimum=1, maximum=MAX_SIDE)
+    max_iter = _validate.integer("max_iter", max_iter, minimum=0, maximum=(1 << 31) - 1)
+    xmin, xmax = _window("x", xmin, xmax)
+    ymin, ymax = _window("y", ymin, ymax)
+    impl, workers, mode = _validate.execution(impl, workers, mode)
+    dx = (xmax - xmin) / width
+    dy = (ymax - ymin) / height
+    out = np.empty(height * width, dtype=np.int32)
+    job = Job(
+        "mandelbrot", "mandelbrot_rows", fixed_chunks(height, MANDELBROT_ROWS_PER_CHUNK),
+        arrays=(out,), params=(width, max_iter, xmin, ymin, dx, dy), outputs=(0,),
+    )
+    run(job, impl, workers, mode)
+    return out.reshape(height, width)
+
+
+def _window(axis, low, high):
+    low = _validate.finite_real(f"{axis}min", low)
+    high = _validate.finite_real(f"{axis}max", high)
+    if not low < high:
+        raise ValueError(f"{axis}min must be < {axis}max, got {axis}min={low} and {axis}max={high}")
+    if not math.isfinite(high - low):
+        raise ValueError(f"{axis}max - {axis}min must be finite, got {axis}min={low} and {axis}max={high}")
+    return low, high
+
+
+def count_primes(n, *, impl="native", workers=1, mode="threads"):
+    """How many primes are <= n (0 for n < 2), by a segmented sieve of 262,144 numbers a segment."""
+    n = _validate.integer("n", n, maximum=MAX_COUNT)
+    impl, workers, mode = _validate.execution(impl, workers, mode)
+    if n < 2:
+        return 0
+    base_primes = np.array(_small_primes(math.isqrt(n)), dtype=np.int64)
+    job = Job(
+        "primes", "count_primes_segment", fixed_chunks(n + 1, PRIMES_PER_SEGMENT),
+        arrays=(base_primes,), chunk_result=np.int64,
+    )
+    return sum(run(job, impl, workers, mode))
+
+
+def _small_primes(limit):
+    """The primes <= limit (limit <= 2**31), by a plain sieve: the base primes of the segments."""
+    is_prime = bytearray([1]) * (limit + 1)
+    is_prime[: min(2, limit + 1)] = bytes(min(2, limit + 1))
+    for p in range(2, math.isqrt(limit) + 1):
+        if is_prime[p]:
+            is_prime[p * p :: p] = bytes(len(range(p * p, limit + 1, p)))
+    return [p for p in range(limit + 1) if is_prime[p]]
+
+
+def estimate_pi(samples, *, seed=0, impl="native", workers=1, mode="threads"):
+    """4 * hits / samples, where a hit is a random point of the unit square inside the quarter circle.
+
+    The points come from a counter-based splitmix64 stream keyed by ``seed``, so the estimate depends
+    only on (samples, seed): never on impl, workers or mode.
+    """
+    samples = _validate.integer("samples", samples, minimum=1, maximum=MAX_COUNT)
+    seed = _validate.integer("seed", seed, minimum=0, maximum=(1 << 64) - 1)
+    impl, workers, mode = _validate.execution(impl, workers, mode)
+    key = kernel_module(impl, "montecarlo").stream_key(seed)
+    job = Job(
+        "montecarlo", "count_hits", fixed_chunks(samples, PI_SAMPLES_PER_CHUNK),
+        params=(key,), chunk_result=np.int64,
+    )
+    hits = sum(run(job, impl, workers, mode))
+    return 4.0 * hits / samples
+
+
+def box_blur(image, radius, *, impl="native", workers=1, mode="threads"):
+    """Mean over the (2r+1) x (2r+1) window around each pixel of a 2-D real image, edges clamped.
+
+    The image is read as float64 (any dtype of bool, int, uint or float; any strides) and never
+    modified; the result is a new C-contiguous float64 array of the same shape. Chunks are 8 rows.
+    """
+    image = _validate.real_array("image", image, ndim=2)
+    if image.size == 0:
+        raise ValueError(f"image must not be empty, got shape {image.shape}")
+    radius = _validate.integer("radius", radius, minimum=0, maximum=MAX_SIDE)
+    impl, workers, mode = _validate.execution(impl, workers, mode)
+    height, width = image.shape
+    out = np.empty(height * width, dtype=np.float64)
+    job = Job(
+        "blur", "box_blur_rows", fixed_chunks(height, BLUR_ROWS_PER_CHUNK),
+        arrays=(image.reshape(-1), out), params=(height, width, radius), outputs=(1,),
+    )
+    run(job, impl, workers, mode)
+    return out.reshape(height, width)
+
+
+def sum_squares(values, *, impl="native", workers=1, mode="threads"):
+    """Sum of x**2 over a 1-D real array: chunks of 65,536 values, each summed left to right, then the
+    chunk sums added in order (so the result is the same for every workers and mode)."""
+    values = _validate.real_array("values", values, ndim=1)
+    impl, workers, mode = _validate.execution(impl, workers, mode)
+    job = Job(
+        "sumsq", "sum_squares_chunk", fixed_chunks(values.size, SUM_SQUARES_PER_CHUNK),
+        arrays=(values,), chunk_result=np.float64,
+    )
+    total = 0.0
+    for partial in run(job, impl, workers, mode):
+        total += partial  # in chunk order; not sum(), which compensates on Python >= 3.12
+    return total

@@ -1,0 +1,83 @@
+"""HeartbeatProbe: a GIL meter you can put around any code.
+
+A Python thread sleeps ``interval`` seconds at a time and records how late each wake-up is. Waking up
+means running Python code again, which needs the GIL (on a GIL build). So the lateness shows what the
+rest of the program does with the GIL:
+
+* near 0 while other threads run outside it (native nogil code, blocking I/O, sleeping);
+* about the switch interval (``sys.getswitchinterval()``, 5 ms) while another thread runs pure Python,
+  which must hand the GIL over when asked;
+* the whole length of a call that holds the GIL without ever offering it (the native-gil control).
+"""
+
+import math
+import statistics
+import threading
+import time
+
+
+class HeartbeatProbe:
+    """Context manager: ``with HeartbeatProbe() as probe: work()``, then read ``probe.median_ms``."""
+
+    def __init__(self, interval=0.001):
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)):
+            raise TypeError(f"interval must be a number of seconds, not {type(interval).__name__}")
+        if not (math.isfinite(interval) and interval > 0):
+            raise ValueError(f"interval must be a positive, finite number of seconds, got {interval}")
+        self.interval = float(interval)
+        self.lateness_s = []
+        self._stop = threading.Event()
+        self._started = threading.Event()
+        self._thread = None
+
+    def __enter__(self):
+        if self._thread is not None:
+            raise RuntimeError("a HeartbeatProbe can be entered only once; make a new one")
+        self._thread = threading.Thread(target=self._beat, name="gilkit-heartbeat", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    def _beat(self):
+        interval = self.interval
+        lateness = self.lateness_s
+        self._started.set()
+        while not self._stop.is_set():
+            before = time.perf_counter()
+            time.sleep(interval)
+            lateness.append(max(0.0, time.perf_counter() - before - interval))
+
+    @property
+    def beats(self):
+        """How many wake-ups were recorded."""
+        return len(self.lateness_s)
+
+    def _quantile_ms(self, q):
+        if not self.lateness_s:
+            return math.nan
+        ordered = sorted(self.lateness_s)
+        return 1000.0 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def median_ms(self):
+        """Median wake-up lateness in milliseconds (nan before any beat)."""
+        return 1000.0 * statistics.median(self.lateness_s) if self.lateness_s else math.nan
+
+    @property
+    def p99_ms(self):
+        """99th-percentile wake-up lateness in milliseconds."""
+        return self._quantile_ms(0.99)
+
+    @property
+    def max_ms(self):
+        """Worst wake-up lateness in milliseconds."""
+        return 1000.0 * max(self.lateness_s) if self.lateness_s else math.nan
+
+    def __repr__(self):
+        return (f"HeartbeatProbe(interval={self.interval}, beats={self.beats}, median_ms={self.median_ms:.3f}, "
+                f"p99_ms={self.p99_ms:.3f}, max_ms={self.max_ms:.3f})")
