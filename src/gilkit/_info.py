@@ -1,0 +1,70 @@
+"""What this interpreter, machine and build of gilkit are: the facts every measurement depends on."""
+
+import datetime
+import os
+import platform
+import sys
+import sysconfig
+
+import numpy as np
+
+from . import _compat, _cpus
+from ._executor import get_start_method
+from ._version import __version__
+
+
+def free_threaded_build():
+    """True on a CPython built with --disable-gil (3.13t, 3.14t)."""
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def gil_enabled():
+    """Whether the GIL is enabled right now (always True before Python 3.13)."""
+    return sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+
+
+def build_label():
+    """e.g. 'CPython 3.11.7 (GIL)' or 'CPython 3.13.5t (free-threaded, GIL disabled)'."""
+    version = platform.python_version() + ("t" if free_threaded_build() else "")
+    if free_threaded_build():
+        state = "free-threaded, GIL " + ("enabled" if gil_enabled() else "disabled")
+    else:
+        state = "GIL"
+    return f"{platform.python_implementation()} {version} ({state})"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def info():
+    """A dict of the facts `gilkit info` prints and `gilkit bench --json` records."""
+    openmp_threads = _compat.native_module("_openmp").openmp_max_threads() if _compat.OPENMP_ENABLED else None
+    return {
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "build": build_label(),
+        "free_threaded_build": free_threaded_build(),
+        "gil_enabled": gil_enabled(),
+        "switch_interval": sys.getswitchinterval(),
+        "cpu_count": os.cpu_count(),
+        "cpus_affinity": _cpus.affinity_cpus(),
+        "cgroup_cpu_quota": _cpus.cgroup_cpu_quota(),
+        "cpus_usable": _cpus.usable_cpus(),
+        "cpu_model": cpu_model(),
+        "platform": platform.platform(),
+        "gilkit_version": __version__,
+        "numpy_version": np.__version__,
+        "implementations": list(_compat.available_impls()),
+        "native_unavailable_reason": _compat.NATIVE_UNAVAILABLE_REASON,
+        "openmp_enabled": _compat.OPENMP_ENABLED,
+        "openmp_max_threads": openmp_threads,
+        "process_start_method": get_start_method(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,159 @@
+"""Time every (kernel, impl, mode, workers) cell and derive speedups: the engine behind `gilkit bench`.
+
+Each impl gets a problem sized so one call takes a comparable, bounded time (the pure-Python twin a
+smaller one), so impls are compared by throughput (items per second) and workers by speedup.
+"""
+
+import math
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import kernels
+from ._info import info
+from .probe import HeartbeatProbe
+
+
+@dataclass(frozen=True)
+class Workload:
+    kernel: str
+    unit: str
+    #: Problem size for (full, quick) runs, per impl family: "native" (both compiled impls) and "python".
+    sizes: dict
+
+    def size(self, impl, quick):
+        return self.sizes["python" if impl == "python" else "native"][1 if quick else 0]
+
+
+WORKLOADS = {
+    w.kernel: w
+    for w in [
+        Workload("mandelbrot", "pixels", {"native": (900, 450), "python": (240, 120)}),
+        Workload("count_primes", "numbers", {"native": (200_000_000, 50_000_000), "python": (2_000_000, 500_000)}),
+        Workload("estimate_pi", "samples", {"native": (50_000_000, 20_000_000), "python": (200_000, 50_000)}),
+        Workload("box_blur", "pixels", {"native": (2000, 1000), "python": (120, 60)}),
+        Workload("sum_squares", "values", {"native": (20_000_000, 10_000_000), "python": (1_000_000, 200_000)}),
+    ]
+}
+
+
+def prepare(kernel, size):
+    """(call(impl, workers, mode), items): the call runs the kernel once on a problem of ``size``."""
+    if kernel == "mandelbrot":
+        width = size * 4 // 3
+        return (lambda **how: kernels.mandelbrot(width, size, max_iter=256, **how)), width * size
+    if kernel == "count_primes":
+        return (lambda **how: kernels.count_primes(size, **how)), size
+    if kernel == "estimate_pi":
+        return (lambda **how: kernels.estimate_pi(size, seed=1, **how)), size
+    if kernel == "box_blur":
+        image = np.random.default_rng(0).random((size, size))
+        return (lambda **how: kernels.box_blur(image, 3, **how)), size * size
+    if kernel == "sum_squares":
+        values = np.random.default_rng(0).random(size)
+        return (lambda **how: kernels.sum_squares(values, **how)), size
+    raise ValueError(f"unknown kernel {kernel!r}")
+
+
+@dataclass
+class Cell:
+    kernel: str
+    impl: str
+    mode: str
+    workers: int
+    size: int
+    unit: str
+    items: int
+    times_s: list = field(default_factory=list)
+    heartbeat_median_ms: float = float("nan")
+    heartbeat_max_ms: float = float("nan")
+    speedup: float = None
+    efficiency: float = None
+    vs_python: float = None
+
+    @property
+    def repeats(self):
+        return len(self.times_s)
+
+    @property
+    def median_s(self):
+        return statistics.median(self.times_s)
+
+    @property
+    def throughput(self):
+        """Items per second at the median time."""
+        return self.items / self.median_s
+
+    def as_dict(self):
+        """The JSON record; a heartbeat with no beats (a very short call) is null, never NaN."""
+        data = asdict(self)
+        data.update(repeats=self.repeats, median_s=self.median_s, throughput=self.throughput)
+        return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in data.items()}
+
+
+def cells_to_run(kernels_, impls, workers, modes):
+    """Every combination that makes sense: OpenMP runs only the native impl."""
+    return [
+        (kernel, impl, mode, count)
+        for kernel in kernels_
+        for mode in modes
+        for impl in impls
+        if mode != "openmp" or impl == "native"
+        for count in workers
+    ]
+
+
+def measure(kernel, impl, mode, workers, *, quick=False, budget_s=1.0, min_repeats=3, max_repeats=15):
+    """One cell: a warm-up call under a HeartbeatProbe (the GIL column), then timed repeats until
+    ``min_repeats`` are done and the time budget is spent (or ``max_repeats`` are done)."""
+    workload = WORKLOADS[kernel]
+    size = workload.size(impl, quick)
+    call, items = prepare(kernel, size)
+    cell = Cell(kernel, impl, mode, workers, size, workload.unit, items)
+    with HeartbeatProbe() as probe:
+        call(impl=impl, workers=workers, mode=mode)
+    cell.heartbeat_median_ms, cell.heartbeat_max_ms = probe.median_ms, probe.max_ms
+    spent = 0.0
+    while len(cell.times_s) < max_repeats and (len(cell.times_s) < min_repeats or spent < budget_s):
+        start = time.perf_counter()
+        call(impl=impl, workers=workers, mode=mode)
+        cell.times_s.append(time.perf_counter() - start)
+        spent += cell.times_s[-1]
+    return cell
+
+
+def derive(cells):
+    """Fill speedup (vs 1 worker of the same kernel, impl and mode), efficiency and vs_python."""
+    by_key = {(c.kernel, c.impl, c.mode, c.workers): c for c in cells}
+    for c in cells:
+        single = by_key.get((c.kernel, c.impl, c.mode, 1))
+        if single is not None:
+            c.speedup = single.median_s / c.median_s
+            c.efficiency = c.speedup / c.workers
+        python = by_key.get((c.kernel, "python", c.mode, c.workers)) or by_key.get((c.kernel, "python", "threads", 1))
+        if python is not None:
+            c.vs_python = c.throughput / python.throughput
+    return cells
+
+
+def run_bench(kernels_, impls, workers, modes, *, quick=False, progress=None, **timing):
+    """Measure every cell; ``progress(done, total, cell_key)`` is called before each one."""
+    plan = cells_to_run(kernels_, impls, workers, modes)
+    cells = []
+    for done, key in enumerate(plan):
+        if progress is not None:
+            progress(done, len(plan), key)
+        cells.append(measure(*key, quick=quick, **timing))
+    if progress is not None:
+        progress(len(plan), len(plan), None)
+    return derive(cells)
+
+
+def to_json(cells, *, quick):
+    meta = info()
+    return {
+        "meta": {**meta, "quick": quick},
+        "results": [c.as_dict() for c in cells],
+    }

@@ -1,0 +1,227 @@
+"""The `gilkit` command: `gilkit info`, `gilkit bench`."""
+
+import argparse
+import json
+import math
+import sys
+
+from . import _compat, bench
+from ._info import build_label, info
+from ._validate import MODES
+
+KERNEL_NAMES = tuple(bench.WORKLOADS)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad options: one line on stderr and exit code 2, never a traceback or a usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _choices(kind, allowed):
+    def parse(text):
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {kind} {', '.join(map(repr, unknown)) or repr(text)}; choose from {', '.join(allowed)}"
+            )
+        return list(dict.fromkeys(names))
+
+    return parse
+
+
+def _worker_counts(text):
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"workers must be whole numbers separated by commas, got {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"workers must be >= 1, got {text!r}")
+    return sorted(set(counts))
+
+
+def _positive_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def build_parser():
+    parser = _Parser(prog="gilkit", description="Make the GIL visible: benchmark native vs pure-Python kernels.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("info", help="the interpreter, its GIL, the usable CPUs and this build of gilkit")
+    b = commands.add_parser("bench", help="time every kernel x impl x workers and show where threads help")
+    b.add_argument("--kernels", type=_choices("kernel", KERNEL_NAMES), default=list(KERNEL_NAMES),
+                   help=f"comma-separated, from {','.join(KERNEL_NAMES)} (default: all)")
+    b.add_argument("--impls", type=_choices("impl", _compat.IMPLS), default=None,
+                   help="comma-separated, from native,native-gil,python (default: every importable one)")
+    b.add_argument("--workers", type=_worker_counts, default=None,
+                   help="comma-separated worker counts (default: 1 up to the usable CPUs)")
+    b.add_argument("--modes", type=_choices("mode", MODES), default=["threads"],
+                   help="comma-separated, from threads,processes,openmp (default: threads)")
+    b.add_argument("--quick", action="store_true", help="smaller problems and fewer repeats (well under a minute)")
+    b.add_argument("--budget", type=_positive_seconds, default=None, help="seconds of timed repeats per cell")
+    b.add_argument("--json", metavar="PATH", help="write the meta data and every cell as JSON")
+    b.add_argument("--plot", metavar="PATH", help="draw speedup vs workers (needs matplotlib: gilkit[plot])")
+    b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
+                   help="print two saved runs side by side instead of measuring")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "info":
+        return _print_info()
+    if args.compare:
+        return _compare(parser, *args.compare)
+    return _bench(parser, args)
+
+
+def _print_info():
+    facts = info()
+    width = max(map(len, facts))
+    for key, value in facts.items():
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def _bench(parser, args):
+    from . import usable_cpus
+
+    impls = args.impls or list(_compat.available_impls())
+    missing = [impl for impl in impls if impl not in _compat.available_impls()]
+    if missing:
+        parser.error(f"impl {', '.join(missing)} unavailable: {_compat.NATIVE_UNAVAILABLE_REASON}")
+    if "openmp" in args.modes and not _compat.OPENMP_ENABLED:
+        parser.error("mode openmp unavailable: this build of gilkit was compiled without OpenMP (see gilkit info)")
+    if args.plot:
+        _require_matplotlib(parser)
+    workers = args.workers or list(range(1, usable_cpus() + 1))
+    timing = {"budget_s": args.budget or (0.3 if args.quick else 1.0)}
+    if args.quick:
+        timing.update(min_repeats=2, max_repeats=5)
+    print(f"gilkit bench on {build_label()}, {usable_cpus()} usable CPUs", file=sys.stderr)
+    cells = bench.run_bench(args.kernels, impls, workers, args.modes, quick=args.quick, progress=_progress, **timing)
+    report = bench.to_json(cells, quick=args.quick)
+    print(format_table(report))
+    print()
+    print(format_findings(report))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+        print(f"\nwrote {args.json}")
+    if args.plot:
+        from .plot import plot_speedups
+
+        plot_speedups(report, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _require_matplotlib(parser):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        parser.error("--plot needs matplotlib: pip install 'gilkit[plot]'")
+
+
+def _progress(done, total, key):
+    bar = "#" * (20 * done // total) + "." * (20 - 20 * done // total)
+    label = " ".join(map(str, key[:3])) + f" workers={key[3]}" if key else "done"
+    end = "\n" if key is None else ""
+    if sys.stderr.isatty():
+        print(f"\r[{bar}] {done}/{total} {label:<48}", end=end, file=sys.stderr, flush=True)
+    elif key is not None:
+        print(f"[{bar}] {done}/{total} {label}", file=sys.stderr, flush=True)
+
+
+def _fmt(value, spec, missing="-"):
+    return missing if value is None else format(value, spec)
+
+
+def format_table(report):
+    """The results as an aligned plain-text table."""
+    header = ["kernel", "impl", "mode", "workers", "size", "median s", "spread s", "throughput/s",
+              "speedup", "efficiency", "vs python", "heartbeat ms"]
+    rows = [header]
+    for r in report["results"]:
+        rows.append([
+            r["kernel"], r["impl"], r["mode"], str(r["workers"]), f"{r['size']:,}",
+            f"{r['median_s']:.4f}", f"{min(r['times_s']):.4f}-{max(r['times_s']):.4f}",
+            f"{r['throughput']:.3g} {r['unit']}", _fmt(r["speedup"], ".2f"), _fmt(r["efficiency"], ".0%"),
+            _fmt(r["vs_python"], ".3g"), _fmt(r["heartbeat_median_ms"], ".2f", "no beat"),
+        ])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("size: pixels a side (box_blur), rows (mandelbrot, width 4/3 of it) or items; "
+                 "the python twin runs a smaller problem, so compare impls by throughput.")
+    return "\n".join(lines)
+
+
+def _gil_verdict(result):
+    late = result["heartbeat_median_ms"]
+    if late is None:
+        return "heartbeat not measured"
+    return "GIL released" if late < 1.0 else f"GIL held, heartbeat {late:.1f} ms late"
+
+
+def format_findings(report):
+    """The finding in words: each impl's best speedup, and whether the heartbeat says the GIL was held."""
+    lines = [f"Findings on {report['meta']['build']}:"]
+    results = report["results"]
+    for kernel in dict.fromkeys(r["kernel"] for r in results):
+        parts = []
+        for r in results:
+            if r["kernel"] == kernel and r["workers"] > 1 and r["speedup"] is not None:
+                if r["workers"] == max(x["workers"] for x in results if x["kernel"] == kernel):
+                    parts.append(f"{r['impl']} ({r['mode']}) {r['speedup']:.2f}x on {r['workers']} workers "
+                                 f"({_gil_verdict(r)})")
+        if parts:
+            lines.append(f"  {kernel}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def _load(parser, path):
+    try:
+        with open(path) as f:
+            report = json.load(f)
+        report["meta"]["build"], report["results"]
+        return report
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        parser.error(f"cannot read a gilkit bench JSON from {path}: {exc}")
+
+
+def _compare(parser, path_a, path_b):
+    a, b = _load(parser, path_a), _load(parser, path_b)
+    print(format_comparison(a, b))
+    return 0
+
+
+def format_comparison(a, b):
+    """Two runs side by side: per cell the throughput ratio B/A, and each run's speedup."""
+    index_b = {(r["kernel"], r["impl"], r["mode"], r["workers"]): r for r in b["results"]}
+    header = ["kernel", "impl", "mode", "workers", "A median s", "B median s", "B/A throughput", "A speedup", "B speedup"]
+    rows = [header]
+    for ra in a["results"]:
+        rb = index_b.get((ra["kernel"], ra["impl"], ra["mode"], ra["workers"]))
+        if rb is None:
+            continue
+        rows.append([
+            ra["kernel"], ra["impl"], ra["mode"], str(ra["workers"]), f"{ra['median_s']:.4f}", f"{rb['median_s']:.4f}",
+            f"{rb['throughput'] / ra['throughput']:.2f}", _fmt(ra["speedup"], ".2f"), _fmt(rb["speedup"], ".2f"),
+        ])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [f"A: {a['meta']['build']}", f"B: {b['meta']['build']}", ""]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(4, "  ".join("-" * w for w in widths))
+    if len(rows) == 1:
+        lines.append("(no cell is in both runs)")
+    return "\n".join(lines)

@@ -1,0 +1,37 @@
+"""Speedup vs workers, one panel per kernel and one line per impl (and mode): `gilkit bench --plot`."""
+
+
+def plot_speedups(report, path):
+    """Draw the report's speedups with the ideal line, titled with the Python build and GIL state."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = report["results"]
+    kernels = list(dict.fromkeys(r["kernel"] for r in results))
+    fig, axes = plt.subplots(1, len(kernels), figsize=(3.6 * len(kernels), 3.4), squeeze=False, sharey=True)
+    max_workers = max(r["workers"] for r in results)
+    for ax, kernel in zip(axes[0], kernels):
+        ax.plot([1, max_workers], [1, max_workers], color="0.7", linestyle="--", label="ideal")
+        lines = dict.fromkeys((r["impl"], r["mode"]) for r in results if r["kernel"] == kernel)
+        for impl, mode in lines:
+            points = sorted(
+                (r["workers"], r["speedup"])
+                for r in results
+                if (r["kernel"], r["impl"], r["mode"]) == (kernel, impl, mode) and r["speedup"] is not None
+            )
+            if points:
+                label = impl if mode == "threads" else f"{impl} ({mode})"
+                ax.plot(*zip(*points), marker="o", label=label)
+        ax.set_title(kernel)
+        ax.set_xlabel("workers")
+        ax.set_xticks(range(1, max_workers + 1))
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("speedup vs 1 worker")
+    axes[0][-1].legend(fontsize="small")
+    meta = report["meta"]
+    fig.suptitle(f"gilkit bench: {meta['build']}, {meta['cpus_usable']} usable CPUs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

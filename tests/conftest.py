@@ -1,0 +1,48 @@
+import os
+import sys
+import sysconfig
+
+import pytest
+
+import gilkit
+
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+NO_EXTENSIONS = os.environ.get("GILKIT_NO_EXTENSIONS", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def gil_enabled():
+    return sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+
+
+needs_two_cpus = pytest.mark.skipif(
+    gilkit.usable_cpus() < 2, reason="this process may use only one CPU, so there is no parallelism to measure"
+)
+needs_native = pytest.mark.skipif(NO_EXTENSIONS, reason="GILKIT_NO_EXTENSIONS=1: the compiled kernels are switched off")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gil_stays_disabled_on_free_threaded_build():
+    """On a free-threaded build nothing gilkit imports or runs may switch the GIL back on."""
+    if FREE_THREADED:
+        assert not gil_enabled(), "the GIL was enabled before the tests started (PYTHON_GIL=1, or an import)"
+    yield
+    if FREE_THREADED:
+        assert not gil_enabled(), "something during the tests re-enabled the GIL"
+
+
+def _impl_param(impl):
+    marks = [] if impl == "python" else [needs_native]
+    return pytest.param(impl, id=impl, marks=marks)
+
+
+@pytest.fixture(params=[_impl_param(impl) for impl in gilkit.IMPLS])
+def impl(request):
+    """Every implementation, so one test body checks all of them; native must be built unless switched off."""
+    if request.param != "python" and not gilkit.NATIVE_AVAILABLE:
+        pytest.fail(f"the compiled kernels did not load: {gilkit._compat.NATIVE_UNAVAILABLE_REASON}")
+    return request.param
+
+
+@pytest.fixture(params=[1, 2, 3], ids=lambda w: f"workers={w}")
+def workers(request):
+    return request.param

@@ -1,0 +1,83 @@
+"""Independent references, written with NumPy array operations (not the kernels' loops).
+
+Each follows the documented definition and the documented order of floating-point operations, so the
+kernels must match them exactly (integers) or bit for bit (floats).
+"""
+
+import math
+
+import numpy as np
+
+GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+def mandelbrot(width, height, max_iter=256, xmin=-2.0, xmax=1.0, ymin=-1.25, ymax=1.25):
+    dx = (xmax - xmin) / width
+    dy = (ymax - ymin) / height
+    cr, ci = np.meshgrid(xmin + np.arange(width) * dx, ymin + np.arange(height) * dy)
+    zr = np.zeros_like(cr)
+    zi = np.zeros_like(cr)
+    counts = np.zeros(cr.shape, dtype=np.int32)
+    running = np.ones(cr.shape, dtype=bool)
+    for _ in range(max_iter):
+        running &= ~(zr * zr + zi * zi > 4.0)
+        if not running.any():
+            break
+        zr, zi = np.where(running, zr * zr - zi * zi + cr, zr), np.where(running, 2.0 * zr * zi + ci, zi)
+        counts += running
+    return counts
+
+
+def count_primes(n):
+    if n < 2:
+        return 0
+    sieve = np.ones(n + 1, dtype=bool)
+    sieve[:2] = False
+    for p in range(2, math.isqrt(n) + 1):
+        if sieve[p]:
+            sieve[p * p :: p] = False
+    return int(sieve.sum())
+
+
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def estimate_pi(samples, seed=0):
+    key = _mix(np.array([seed], dtype=np.uint64) + GAMMA)[0]
+    k = np.arange(samples, dtype=np.uint64)
+
+    def uniform(counter):
+        return (_mix(key + counter * GAMMA) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+    x = uniform(2 * k + 1)
+    y = uniform(2 * k + 2)
+    return 4.0 * int(np.count_nonzero(x * x + y * y <= 1.0)) / samples
+
+
+def box_blur(image, radius):
+    image = np.asarray(image, dtype=np.float64)
+    height, width = image.shape
+    padded = np.pad(image, radius, mode="edge")
+    acc = np.zeros((height, width))
+    for di in range(2 * radius + 1):
+        for dj in range(2 * radius + 1):
+            acc += padded[di : di + height, dj : dj + width]
+    return acc / ((2.0 * radius + 1.0) * (2.0 * radius + 1.0))
+
+
+def sum_squares(values, chunk=1 << 16):
+    squares = np.asarray(values, dtype=np.float64) ** 2
+    total = 0.0
+    for start in range(0, squares.size, chunk):
+        total += float(np.cumsum(squares[start : start + chunk])[-1])
+    return total
+
+
+def same_bits(a, b):
+    """Bit-for-bit equality of two float64 arrays or scalars (so -0.0 != 0.0 and NaN == NaN)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    return a.shape == b.shape and np.array_equal(a.view(np.uint64), b.view(np.uint64))

@@ -1,0 +1,103 @@
+"""`gilkit info` and `gilkit bench`: exit codes, JSON fields, bad options (run as real processes)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import gilkit
+
+RESULT_FIELDS = {"kernel", "impl", "mode", "workers", "size", "repeats", "times_s", "median_s", "throughput",
+                 "speedup", "efficiency", "vs_python", "heartbeat_median_ms", "heartbeat_max_ms"}
+META_FIELDS = {"python", "build", "gil_enabled", "cpus_usable", "cpu_count", "switch_interval", "gilkit_version",
+               "numpy_version", "cpu_model", "date"}
+
+
+def gilkit_cli(*args):
+    return subprocess.run([sys.executable, "-m", "gilkit", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_info_reports_the_gil_and_the_usable_cpus():
+    result = gilkit_cli("info")
+    assert result.returncode == 0, result.stderr
+    facts = dict(line.split(None, 1) for line in result.stdout.splitlines())
+    assert facts["gil_enabled"] in {"True", "False"}
+    assert int(facts["cpus_usable"]) == gilkit.usable_cpus()
+    assert facts["openmp_enabled"] == str(gilkit.OPENMP_ENABLED)
+    assert facts["implementations"] == str(list(gilkit.available_impls()))
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "out.json"
+    result = gilkit_cli("bench", "--quick", "--kernels", "count_primes,sum_squares", "--impls", "python",
+                        "--workers", "1,2", "--budget", "0.01", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    return result, json.loads(path.read_text())
+
+
+def test_bench_json_has_every_documented_field(quick_report):
+    _, report = quick_report
+    assert META_FIELDS <= set(report["meta"])
+    assert len(report["results"]) == 4
+    for r in report["results"]:
+        assert RESULT_FIELDS <= set(r)
+        assert r["repeats"] == len(r["times_s"]) >= 2
+        assert r["median_s"] > 0 and r["throughput"] > 0
+    one, two = (r for r in report["results"] if r["kernel"] == "count_primes")
+    assert one["speedup"] == 1.0 and one["efficiency"] == 1.0
+    assert two["speedup"] == pytest.approx(one["median_s"] / two["median_s"])
+    assert two["efficiency"] == pytest.approx(two["speedup"] / 2)
+
+
+def test_bench_prints_a_table_and_the_finding(quick_report):
+    result, _ = quick_report
+    assert "throughput/s" in result.stdout and "heartbeat ms" in result.stdout
+    assert "Findings on" in result.stdout and "on 2 workers" in result.stdout
+
+
+def test_compare_prints_two_runs_side_by_side(quick_report, tmp_path):
+    _, report = quick_report
+    (tmp_path / "a.json").write_text(json.dumps(report))
+    (tmp_path / "b.json").write_text(json.dumps(report))
+    result = gilkit_cli("bench", "--compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    assert result.returncode == 0, result.stderr
+    assert "B/A throughput" in result.stdout
+    assert result.stdout.count("1.00") >= 4  # a run against itself: every throughput ratio is 1
+
+
+@pytest.mark.parametrize(
+    "args, complaint",
+    [
+        (["bench", "--kernels", "fft"], "unknown kernel 'fft'"),
+        (["bench", "--impls", "cuda"], "unknown impl 'cuda'"),
+        (["bench", "--workers", "0"], "workers must be >= 1"),
+        (["bench", "--workers", "two"], "whole numbers"),
+        (["bench", "--modes", "gpu"], "unknown mode 'gpu'"),
+        (["bench", "--budget", "-1"], "positive number"),
+        (["bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json"], "cannot read"),
+        (["bench", "--frobnicate"], "unrecognized arguments"),
+        (["teleport"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_bad_options_give_one_line_and_exit_2(args, complaint):
+    result = gilkit_cli(*args)
+    assert result.returncode == 2
+    assert complaint in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_plot_is_drawn_or_refused_clearly(tmp_path):
+    path = tmp_path / "speedup.png"
+    result = gilkit_cli("bench", "--quick", "--kernels", "sum_squares", "--impls", "python", "--workers", "1,2",
+                        "--budget", "0.01", "--plot", str(path))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert result.returncode == 2 and "pip install 'gilkit[plot]'" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,87 @@
+"""Hypothesis: the native loops and their pure-Python twins agree bit for bit on random arguments."""
+
+import numpy as np
+import pytest
+from conftest import needs_native
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from reference import same_bits
+
+import gilkit
+
+pytestmark = needs_native
+
+finite = st.floats(min_value=-4.0, max_value=4.0, allow_nan=False, allow_infinity=False)
+compiled = st.sampled_from(["native", "native-gil"])
+workers = st.integers(1, 3)
+
+
+@st.composite
+def windows(draw):
+    xmin, ymin = draw(finite), draw(finite)
+    return dict(xmin=xmin, xmax=xmin + draw(st.floats(1e-6, 3.0)), ymin=ymin, ymax=ymin + draw(st.floats(1e-6, 3.0)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 24), st.integers(1, 20), st.integers(0, 60), windows(), compiled, workers)
+def test_mandelbrot_twins_agree(width, height, max_iter, window, impl, workers):
+    expected = gilkit.mandelbrot(width, height, max_iter=max_iter, impl="python", **window)
+    actual = gilkit.mandelbrot(width, height, max_iter=max_iter, impl=impl, workers=workers, **window)
+    np.testing.assert_array_equal(actual, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(-3, 3000), compiled, workers)
+def test_count_primes_twins_agree(n, impl, workers):
+    assert gilkit.count_primes(n, impl=impl, workers=workers) == gilkit.count_primes(n, impl="python")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5000), st.integers(0, 2**64 - 1), compiled, workers)
+def test_estimate_pi_twins_agree(samples, seed, impl, workers):
+    assert same_bits(
+        gilkit.estimate_pi(samples, seed=seed, impl=impl, workers=workers),
+        gilkit.estimate_pi(samples, seed=seed, impl="python"),
+    )
+
+
+any_doubles = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=12), elements=any_doubles),
+       st.integers(0, 4), compiled, workers)
+def test_box_blur_twins_agree(image, radius, impl, workers):
+    assert same_bits(gilkit.box_blur(image, radius, impl=impl, workers=workers), gilkit.box_blur(image, radius, impl="python"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, st.integers(0, 300), elements=any_doubles), compiled, workers)
+def test_sum_squares_twins_agree(values, impl, workers):
+    assert same_bits(gilkit.sum_squares(values, impl=impl, workers=workers), gilkit.sum_squares(values, impl="python"))
+
+
+def _mandelbrot_past_last_row():
+    from gilkit._native import mandelbrot
+
+    mandelbrot.mandelbrot_rows(np.zeros(12, dtype=np.int32), 4, 10, -2.0, -1.0, 0.1, 0.1, 2, 4)
+
+
+def _blur_past_last_row():
+    from gilkit._native import blur
+
+    blur.box_blur_rows(np.zeros(12), np.zeros(12), 3, 4, 1, 1, 5)
+
+
+def _sum_squares_past_end():
+    from gilkit._native import sumsq
+
+    sumsq.sum_squares_chunk(np.zeros(12), 5, 13)
+
+
+@pytest.mark.parametrize("call", [_mandelbrot_past_last_row, _blur_past_last_row, _sum_squares_past_end])
+def test_native_chunk_functions_reject_spans_outside_their_buffers(call):
+    """The nogil loops index without bounds checks; their def wrappers must refuse a bad span."""
+    with pytest.raises(IndexError, match="does not lie inside"):
+        call()

@@ -1,0 +1,121 @@
+"""Every kernel x every impl x workers in {1, 2, 3} against the independent references."""
+
+import math
+
+import numpy as np
+import pytest
+import reference
+from reference import same_bits
+
+import gilkit
+from gilkit.kernels import BLUR_ROWS_PER_CHUNK, MANDELBROT_ROWS_PER_CHUNK, PRIMES_PER_SEGMENT, SUM_SQUARES_PER_CHUNK
+
+
+@pytest.mark.parametrize(
+    "width, height",
+    [(1, 1), (3, 1), (1, MANDELBROT_ROWS_PER_CHUNK + 1), (37, 2 * MANDELBROT_ROWS_PER_CHUNK - 1), (64, 48)],
+    ids=lambda v: str(v),
+)
+def test_mandelbrot_matches_reference(impl, workers, width, height):
+    image = gilkit.mandelbrot(width, height, max_iter=64, impl=impl, workers=workers)
+    assert image.dtype == np.int32 and image.shape == (height, width)
+    np.testing.assert_array_equal(image, reference.mandelbrot(width, height, max_iter=64))
+
+
+def test_mandelbrot_window_and_zero_iterations(impl, workers):
+    window = dict(xmin=-0.75, xmax=-0.7, ymin=0.1, ymax=0.15)
+    image = gilkit.mandelbrot(23, 19, max_iter=200, impl=impl, workers=workers, **window)
+    np.testing.assert_array_equal(image, reference.mandelbrot(23, 19, 200, **window))
+    assert not gilkit.mandelbrot(5, 4, max_iter=0, impl=impl, workers=workers).any()
+
+
+def test_mandelbrot_inside_points_reach_max_iter(impl):
+    # c = -0.5 + 0j lies inside the main cardioid, c = 1 + 0j escapes after 3 updates (0, 1, 2, 5).
+    inside = gilkit.mandelbrot(1, 1, max_iter=50, xmin=-0.5, xmax=-0.4, ymin=0.0, ymax=0.1, impl=impl)
+    outside = gilkit.mandelbrot(1, 1, max_iter=50, xmin=1.0, xmax=1.1, ymin=0.0, ymax=0.1, impl=impl)
+    assert inside[0, 0] == 50
+    assert outside[0, 0] == 3
+
+
+@pytest.mark.parametrize("n, expected", [(-5, 0), (0, 0), (1, 0), (2, 1), (3, 2), (4, 2), (10, 4), (100, 25), (7919, 1000)])
+def test_count_primes_small(impl, workers, n, expected):
+    assert gilkit.count_primes(n, impl=impl, workers=workers) == expected
+
+
+@pytest.mark.parametrize("n", [PRIMES_PER_SEGMENT - 1, PRIMES_PER_SEGMENT, PRIMES_PER_SEGMENT + 1, 2 * PRIMES_PER_SEGMENT + 3])
+def test_count_primes_across_segment_edges(impl, workers, n):
+    assert gilkit.count_primes(n, impl=impl, workers=workers) == reference.count_primes(n)
+
+
+def test_count_primes_known_values():
+    assert gilkit.count_primes(10**7, impl="python" if not gilkit.NATIVE_AVAILABLE else "native") == 664579
+    assert gilkit.count_primes(np.int64(10**6), impl="python") == 78498
+
+
+@pytest.mark.parametrize("samples", [1, 2, 1000, 300_001], ids=lambda s: f"samples={s}")
+@pytest.mark.parametrize("seed", [0, 12345, 2**64 - 1], ids=lambda s: f"seed={s}")
+def test_estimate_pi_matches_reference(impl, workers, samples, seed):
+    assert same_bits(gilkit.estimate_pi(samples, seed=seed, impl=impl, workers=workers), reference.estimate_pi(samples, seed))
+
+
+def test_estimate_pi_converges_and_seeds_differ():
+    impl = gilkit.ACTIVE_IMPLEMENTATION
+    samples = 2_000_000
+    estimate = gilkit.estimate_pi(samples, impl=impl, workers=2)
+    sigma = 4.0 * math.sqrt(math.pi / 4 * (1 - math.pi / 4) / samples)
+    assert abs(estimate - math.pi) < 6 * sigma
+    assert gilkit.estimate_pi(10_000, seed=1, impl=impl) != gilkit.estimate_pi(10_000, seed=2, impl=impl)
+
+
+@pytest.mark.parametrize(
+    "shape, radius",
+    [((1, 1), 0), ((1, 1), 3), ((1, 7), 2), ((BLUR_ROWS_PER_CHUNK + 1, 5), 1), ((20, 13), 4), ((6, 6), 10)],
+    ids=lambda v: str(v),
+)
+def test_box_blur_matches_reference(impl, workers, shape, radius):
+    image = np.random.default_rng(sum(shape) + radius).normal(size=shape)
+    blurred = gilkit.box_blur(image, radius, impl=impl, workers=workers)
+    assert blurred.dtype == np.float64 and blurred.shape == shape and blurred.flags.c_contiguous
+    assert same_bits(blurred, reference.box_blur(image, radius))
+
+
+@pytest.mark.parametrize(
+    "make_image",
+    [
+        lambda: np.arange(35, dtype=np.int16).reshape(5, 7),
+        lambda: np.arange(35, dtype=np.float32).reshape(7, 5).T,
+        lambda: np.arange(140.0).reshape(10, 14)[::2, ::3],
+        lambda: np.asfortranarray(np.arange(35.0).reshape(5, 7)),
+        lambda: np.eye(6, dtype=bool),
+        lambda: [[1, 2, 3], [4, 5, 6]],
+    ],
+    ids=["int16", "float32-transposed", "strided", "fortran", "bool", "nested-list"],
+)
+def test_box_blur_accepts_any_real_layout_and_never_modifies_input(impl, make_image):
+    image = make_image()
+    before = np.array(image, copy=True)
+    blurred = gilkit.box_blur(image, 1, impl=impl, workers=2)
+    assert same_bits(blurred, reference.box_blur(before, 1))
+    np.testing.assert_array_equal(np.asarray(image), before)
+
+
+def test_box_blur_constant_image_stays_constant(impl):
+    assert same_bits(gilkit.box_blur(np.full((9, 4), 2.5), 2, impl=impl), np.full((9, 4), 2.5))
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, SUM_SQUARES_PER_CHUNK - 1, SUM_SQUARES_PER_CHUNK, SUM_SQUARES_PER_CHUNK + 1, 3 * SUM_SQUARES_PER_CHUNK + 7]
+)
+def test_sum_squares_matches_reference(impl, workers, size):
+    values = np.random.default_rng(size).normal(size=size)
+    result = gilkit.sum_squares(values, impl=impl, workers=workers)
+    assert isinstance(result, float)
+    assert same_bits(result, reference.sum_squares(values))
+
+
+def test_sum_squares_inputs(impl):
+    assert gilkit.sum_squares([1, 2, 3], impl=impl) == 14.0
+    assert gilkit.sum_squares(np.arange(10.0)[::3], impl=impl) == 0 + 9 + 36 + 81
+    assert gilkit.sum_squares(np.array([], dtype=np.int8), impl=impl) == 0.0
+    assert math.isnan(gilkit.sum_squares([1.0, float("nan")], impl=impl))
+    assert gilkit.sum_squares([1e200, 1.0], impl=impl) == math.inf

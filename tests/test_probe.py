@@ -1,0 +1,47 @@
+"""HeartbeatProbe: on time while the other thread is outside the GIL, starved while it holds it."""
+
+import time
+
+import pytest
+from conftest import gil_enabled, needs_native
+
+import gilkit
+
+
+def test_on_time_while_the_main_thread_sleeps():
+    with gilkit.HeartbeatProbe(interval=0.001) as probe:
+        time.sleep(0.2)  # the workload: blocking in sleep releases the GIL
+    assert probe.beats >= 20
+    assert probe.median_ms < 1.0
+    assert 0 <= probe.median_ms <= probe.p99_ms <= probe.max_ms
+
+
+@needs_native
+@pytest.mark.skipif(not gil_enabled(), reason="no GIL on this build: nothing can starve the heartbeat")
+def test_starved_by_one_long_call_that_holds_the_gil():
+    # One chunk of 8 rows, each pixel inside the set: a single compiled call of tens of ms, GIL held.
+    with gilkit.HeartbeatProbe(interval=0.001) as probe:
+        start = time.perf_counter()
+        gilkit.mandelbrot(1500, 8, max_iter=2000, xmin=-0.5, xmax=0.0, ymin=-0.2, ymax=0.2, impl="native-gil")
+        held_ms = 1000 * (time.perf_counter() - start)
+    assert probe.max_ms > 0.5 * held_ms, (probe, held_ms)
+
+
+def test_no_beats_reads_as_nan_not_zero():
+    probe = gilkit.HeartbeatProbe()
+    assert probe.beats == 0 and probe.median_ms != probe.median_ms
+
+
+@pytest.mark.parametrize("interval, error", [(0, ValueError), (-1, ValueError), (float("inf"), ValueError),
+                                             ("1ms", TypeError), (True, TypeError)])
+def test_bad_interval(interval, error):
+    with pytest.raises(error, match="interval"):
+        gilkit.HeartbeatProbe(interval)
+
+
+def test_a_probe_is_entered_once():
+    probe = gilkit.HeartbeatProbe()
+    with probe:
+        pass
+    with pytest.raises(RuntimeError, match="once"):
+        probe.__enter__()
