@@ -1,0 +1,103 @@
+"""mode="threads" | "processes" | "openmp": identical results, spawn and forkserver, dead workers, no leaks."""
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import needs_native
+from reference import same_bits
+
+import gilkit
+from gilkit import _executor
+
+IMAGE = np.random.default_rng(7).normal(size=(19, 11))
+VALUES = np.random.default_rng(8).normal(size=(1 << 16) + 5)
+
+# One small problem per kernel, each spanning several chunks.
+CALLS = {
+    "mandelbrot": lambda **how: gilkit.mandelbrot(31, 21, max_iter=50, **how),
+    "count_primes": lambda **how: gilkit.count_primes(600_000, **how),
+    "estimate_pi": lambda **how: gilkit.estimate_pi(600_000, seed=3, **how),
+    "box_blur": lambda **how: gilkit.box_blur(IMAGE, 2, **how),
+    "sum_squares": lambda **how: gilkit.sum_squares(VALUES, **how),
+}
+
+
+def shared_memory_segments():
+    shm = Path("/dev/shm")
+    return {p.name for p in shm.iterdir() if p.name.startswith("psm_")} if shm.is_dir() else set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_leaked_shared_memory():
+    before = shared_memory_segments()
+    yield
+    assert shared_memory_segments() - before == set(), "mode='processes' left shared-memory segments behind"
+
+
+def results_equal(a, b):
+    return np.array_equal(a, b) if isinstance(a, np.ndarray) and a.dtype.kind == "i" else same_bits(a, b)
+
+
+@pytest.mark.parametrize("kernel", CALLS)
+def test_processes_give_the_same_result_as_threads(kernel, impl):
+    expected = CALLS[kernel](impl=impl, workers=1)
+    assert results_equal(CALLS[kernel](impl=impl, workers=2, mode="processes"), expected)
+
+
+@needs_native
+@pytest.mark.skipif(not gilkit.OPENMP_ENABLED, reason="this build has no OpenMP")
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("kernel", CALLS)
+def test_openmp_gives_the_same_result_as_threads(kernel, workers):
+    expected = CALLS[kernel](impl="native", workers=1)
+    assert results_equal(CALLS[kernel](impl="native", workers=workers, mode="openmp"), expected)
+
+
+@pytest.fixture(params=["spawn", "forkserver", "fork"])
+def start_method(request):
+    import multiprocessing
+
+    if request.param not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{request.param} is not available on this platform")
+    gilkit.set_start_method(request.param)
+    yield request.param
+    gilkit.set_start_method(None)
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
+def test_every_start_method_works(start_method):
+    assert gilkit.get_start_method() == start_method
+    image = gilkit.mandelbrot(20, 17, max_iter=30, impl="python", workers=2, mode="processes")
+    assert np.array_equal(image, gilkit.mandelbrot(20, 17, max_iter=30, impl="python"))
+
+
+def test_unknown_start_method_is_refused():
+    with pytest.raises(ValueError, match="method"):
+        gilkit.set_start_method("teleport")
+
+
+def test_pools_are_reused_between_calls():
+    gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
+    pool = _executor._process_pool(2)
+    gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
+    assert _executor._process_pool(2) is pool
+
+
+def test_a_killed_worker_raises_in_the_caller_and_the_next_call_recovers():
+    gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
+    pool = _executor._process_pool(2)
+    victim = next(iter(pool._processes.values()))
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join(timeout=30)
+    with pytest.raises(RuntimeError, match="worker process died"):
+        gilkit.box_blur(IMAGE, 1, impl="python", workers=2, mode="processes")
+    assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
+
+
+def test_an_openmp_less_build_refuses_mode_openmp_clearly(monkeypatch):
+    monkeypatch.setattr(_executor, "OPENMP_ENABLED", False)
+    with pytest.raises(RuntimeError, match="compiled without OpenMP"):
+        gilkit.sum_squares(VALUES, impl="native", workers=2, mode="openmp")
