@@ -10,7 +10,10 @@ build=$("$py" -c 'import sysconfig; print("freethreaded" if sysconfig.get_config
 modes=threads,processes
 if "$py" -c 'import gilkit, sys; sys.exit(not gilkit.OPENMP_ENABLED)'; then modes=$modes,openmp; fi
 "$py" -m gilkit info | tee "$build-info.txt"
-"$py" -m gilkit bench --modes "$modes" --json "$build.json" --plot "$build.png" | tee "$build-bench.txt"
+if "$py" -c 'import matplotlib' 2>/dev/null; then plotter=$py; else plotter=python3; fi
+"$py" -m gilkit bench --modes "$modes" --json "$build.json" | tee "$build-bench.txt"
+"$plotter" -m gilkit.plot "$build.json" "$build.png"   # another interpreter may draw it (no cp313t matplotlib)
 if [[ -f gil.json && -f freethreaded.json ]]; then
   "$py" -m gilkit bench --compare gil.json freethreaded.json | tee compare.txt
 fi
+python3 ../readme_tables.py > readme-tables.md

@@ -32,7 +32,7 @@ WORKLOADS = {
     for w in [
         Workload("mandelbrot", "pixels", {"native": (900, 450), "python": (240, 120)}),
         Workload("count_primes", "numbers", {"native": (200_000_000, 50_000_000), "python": (2_000_000, 500_000)}),
-        Workload("estimate_pi", "samples", {"native": (50_000_000, 20_000_000), "python": (200_000, 50_000)}),
+        Workload("estimate_pi", "samples", {"native": (50_000_000, 20_000_000), "python": (4 << 16, 2 << 16)}),
         Workload("box_blur", "pixels", {"native": (2000, 1000), "python": (120, 60)}),
         Workload("sum_squares", "values", {"native": (20_000_000, 10_000_000), "python": (1_000_000, 200_000)}),
     ]
@@ -93,35 +93,42 @@ class Cell:
         return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in data.items()}
 
 
-def cells_to_run(kernels_, impls, workers, modes):
-    """Every combination that makes sense: OpenMP runs only the native impl."""
+def groups_to_run(kernels_, impls, modes):
+    """Every (kernel, impl, mode) that makes sense: OpenMP runs only the native impl."""
     return [
-        (kernel, impl, mode, count)
+        (kernel, impl, mode)
         for kernel in kernels_
         for mode in modes
         for impl in impls
         if mode != "openmp" or impl == "native"
-        for count in workers
     ]
 
 
 def measure(kernel, impl, mode, workers, *, quick=False, budget_s=1.0, min_repeats=3, max_repeats=15):
-    """One cell: a warm-up call under a HeartbeatProbe (the GIL column), then timed repeats until
-    ``min_repeats`` are done and the time budget is spent (or ``max_repeats`` are done)."""
+    """The cells of one (kernel, impl, mode), one per worker count, on the same problem.
+
+    Each cell gets a warm-up call under a HeartbeatProbe (the GIL column). Then the timed calls go
+    round-robin over the worker counts, so a slow drift of the machine hits every cell alike and the
+    speedups stay honest; rounds continue until ``min_repeats`` are done and each cell has had
+    ``budget_s`` seconds (or ``max_repeats`` rounds are done).
+    """
     workload = WORKLOADS[kernel]
     size = workload.size(impl, quick)
     call, items = prepare(kernel, size)
-    cell = Cell(kernel, impl, mode, workers, size, workload.unit, items)
-    with HeartbeatProbe() as probe:
-        call(impl=impl, workers=workers, mode=mode)
-    cell.heartbeat_median_ms, cell.heartbeat_max_ms = probe.median_ms, probe.max_ms
-    spent = 0.0
-    while len(cell.times_s) < max_repeats and (len(cell.times_s) < min_repeats or spent < budget_s):
-        start = time.perf_counter()
-        call(impl=impl, workers=workers, mode=mode)
-        cell.times_s.append(time.perf_counter() - start)
-        spent += cell.times_s[-1]
-    return cell
+    cells = [Cell(kernel, impl, mode, count, size, workload.unit, items) for count in workers]
+    for cell in cells:
+        with HeartbeatProbe() as probe:
+            call(impl=impl, workers=cell.workers, mode=mode)
+        cell.heartbeat_median_ms, cell.heartbeat_max_ms = probe.median_ms, probe.max_ms
+    rounds, spent = 0, 0.0
+    while rounds < max_repeats and (rounds < min_repeats or spent < budget_s * len(cells)):
+        for cell in cells:
+            start = time.perf_counter()
+            call(impl=impl, workers=cell.workers, mode=mode)
+            cell.times_s.append(time.perf_counter() - start)
+            spent += cell.times_s[-1]
+        rounds += 1
+    return cells
 
 
 def derive(cells):
@@ -139,13 +146,13 @@ def derive(cells):
 
 
 def run_bench(kernels_, impls, workers, modes, *, quick=False, progress=None, **timing):
-    """Measure every cell; ``progress(done, total, cell_key)`` is called before each one."""
-    plan = cells_to_run(kernels_, impls, workers, modes)
+    """Measure every cell; ``progress(done, total, group)`` is called before each (kernel, impl, mode)."""
+    plan = groups_to_run(kernels_, impls, modes)
     cells = []
-    for done, key in enumerate(plan):
+    for done, group in enumerate(plan):
         if progress is not None:
-            progress(done, len(plan), key)
-        cells.append(measure(*key, quick=quick, **timing))
+            progress(done, len(plan), group)
+        cells += measure(*group, workers, quick=quick, **timing)
     if progress is not None:
         progress(len(plan), len(plan), None)
     return derive(cells)

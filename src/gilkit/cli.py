@@ -134,7 +134,7 @@ def _require_matplotlib(parser):
 
 def _progress(done, total, key):
     bar = "#" * (20 * done // total) + "." * (20 - 20 * done // total)
-    label = " ".join(map(str, key[:3])) + f" workers={key[3]}" if key else "done"
+    label = " ".join(key) if key else "done"
     end = "\n" if key is None else ""
     if sys.stderr.isatty():
         print(f"\r[{bar}] {done}/{total} {label:<48}", end=end, file=sys.stderr, flush=True)
@@ -224,4 +224,22 @@ def format_comparison(a, b):
     lines.insert(4, "  ".join("-" * w for w in widths))
     if len(rows) == 1:
         lines.append("(no cell is in both runs)")
-    return "\n".join(lines)
+    return "\n".join(lines + ["", *_comparison_findings(a, index_b)])
+
+
+def _comparison_findings(a, index_b):
+    """Per kernel and impl (threads mode): one thread's speed on B vs A, and the speedup on each."""
+    lines = ["Findings (threads): one-thread throughput B/A, and the speedup on the most workers in both runs:"]
+    for ra in a["results"]:
+        key = (ra["kernel"], ra["impl"], "threads")
+        if ra["mode"] != "threads" or ra["workers"] != 1 or (*key, 1) not in index_b:
+            continue
+        both = [r for r in a["results"] if (r["kernel"], r["impl"], r["mode"]) == key and (*key, r["workers"]) in index_b]
+        most = max(both, key=lambda r: r["workers"])
+        rb_single, rb_most = index_b[(*key, 1)], index_b[(*key, most["workers"])]
+        if most["workers"] > 1:
+            lines.append(
+                f"  {ra['kernel']} {ra['impl']}: one thread {rb_single['throughput'] / ra['throughput']:.2f}x as fast "
+                f"on B; {most['workers']} workers scale {most['speedup']:.2f}x on A, {rb_most['speedup']:.2f}x on B"
+            )
+    return lines

@@ -35,3 +35,12 @@ def plot_speedups(report, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+if __name__ == "__main__":
+    # python -m gilkit.plot RESULTS.json OUT.png: draw a saved run (e.g. one from an interpreter without matplotlib).
+    import json
+    import sys
+
+    with open(sys.argv[1]) as f:
+        plot_speedups(json.load(f), sys.argv[2])

@@ -1,0 +1,83 @@
+"""Markdown tables for the README from the saved runs: python benchmarks/readme_tables.py > results/readme-tables.md"""
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def load(name):
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def cells(report):
+    return {(r["kernel"], r["impl"], r["mode"], r["workers"]): r for r in report["results"]}
+
+
+def kernels(report):
+    return list(dict.fromkeys(r["kernel"] for r in report["results"]))
+
+
+def speedup_with_heartbeat(cell):
+    if cell is None or cell["speedup"] is None:
+        return "–"
+    beat = cell["heartbeat_median_ms"]
+    return f"{cell['speedup']:.2f}× (heartbeat {beat:.2f} ms)" if beat is not None else f"{cell['speedup']:.2f}×"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def threads_table(report):
+    c = cells(report)
+    return table(
+        ["kernel", "native", "native-gil", "python"],
+        [[k] + [speedup_with_heartbeat(c.get((k, impl, "threads", 2))) for impl in ("native", "native-gil", "python")]
+         for k in kernels(report)],
+    )
+
+
+def processes_table(report):
+    c = cells(report)
+
+    def speedup(key):
+        cell = c.get(key)
+        return "–" if cell is None or cell["speedup"] is None else f"{cell['speedup']:.2f}×"
+
+    return table(
+        ["kernel", "python, processes", "native, processes", "native, openmp", "native, threads"],
+        [[k, speedup((k, "python", "processes", 2)), speedup((k, "native", "processes", 2)),
+          speedup((k, "native", "openmp", 2)), speedup((k, "native", "threads", 2))] for k in kernels(report)],
+    )
+
+
+def compare_table(a, b):
+    ca, cb = cells(a), cells(b)
+    rows = []
+    for k in kernels(a):
+        for impl in ("native", "native-gil", "python"):
+            a1, b1 = ca.get((k, impl, "threads", 1)), cb.get((k, impl, "threads", 1))
+            a2, b2 = ca.get((k, impl, "threads", 2)), cb.get((k, impl, "threads", 2))
+            if None in (a1, b1, a2, b2):
+                continue
+            rows.append([k, impl, f"{a1['median_s']:.3f} s", f"{b1['median_s']:.3f} s",
+                         f"{b1['throughput'] / a1['throughput']:.2f}", f"{a2['speedup']:.2f}×", f"{b2['speedup']:.2f}×"])
+    header = ["kernel", "impl", "1 thread, GIL build", "1 thread, 3.13t", "3.13t/GIL speed", "2 workers, GIL build",
+              "2 workers, 3.13t"]
+    return table(header, rows)
+
+
+def main():
+    gil, free = load("gil"), load("freethreaded")
+    if gil:
+        print(f"## threads ({gil['meta']['build']})\n\n{threads_table(gil)}\n")
+        print(f"## processes and openmp ({gil['meta']['build']})\n\n{processes_table(gil)}\n")
+    if gil and free:
+        print(f"## GIL build vs free-threaded build\n\n{compare_table(gil, free)}\n")
+
+
+if __name__ == "__main__":
+    main()
