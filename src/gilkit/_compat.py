@@ -10,7 +10,7 @@ import importlib
 
 from . import _switch
 
-KERNEL_MODULES = ("mandelbrot", "primes", "montecarlo", "blur", "sumsq")
+KERNEL_MODULES = ("mandelbrot", "primes", "montecarlo", "blur", "sumsq", "histogram")
 
 IMPLS = ("native", "native-gil", "python")
 

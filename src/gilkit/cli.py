@@ -1,4 +1,4 @@
-"""The `gilkit` command: `gilkit info`, `gilkit bench`."""
+"""The `gilkit` command: `gilkit info`, `gilkit bench`, `gilkit demo`, `gilkit shell`."""
 
 import argparse
 import json
@@ -71,7 +71,38 @@ def build_parser():
     b.add_argument("--plot", metavar="PATH", help="draw speedup vs workers (needs matplotlib: gilkit[plot])")
     b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
                    help="print two saved runs side by side instead of measuring")
+
+    d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive")
+    demos = d.add_subparsers(dest="demo", required=True, parser_class=_Parser)
+    io = demos.add_parser("io", help="threads help blocking I/O even with the GIL; not pure-Python work")
+    io.add_argument("--threads", type=_positive_int, default=4)
+    io.add_argument("--tasks", type=_positive_int, default=8)
+    locks = demos.add_parser("locks", help="a shared histogram: no lock, a lock per update, local then merge")
+    locks.add_argument("--threads", type=_positive_int, default=4)
+    locks.add_argument("--updates", type=_positive_int, default=100_000, help="values per thread")
+    responsive = demos.add_parser("responsive", help="a 16 ms main loop while work runs in a thread")
+    responsive.add_argument("--duration", type=_positive_seconds, default=1.0, help="seconds per case")
+    responsive.add_argument("--gui", action="store_true", help="open a Tk window instead (needs a display)")
+    responsive.add_argument("--auto", action="store_true", help="with --gui: press every button, then close")
+    for demo in (io, locks, responsive):
+        demo.add_argument("--json", action="store_true", help="print the measurements as JSON")
+
+    sh = commands.add_parser("shell", help="run shell commands in parallel; exit codes kept")
+    sh.add_argument("-j", "--jobs", type=_positive_int, default=None, help="commands at once (default: usable CPUs)")
+    sh.add_argument("--timeout", type=_positive_seconds, default=None, help="seconds per command")
+    sh.add_argument("--file", metavar="PATH", help="read commands from PATH, one a line ('-': stdin)")
+    sh.add_argument("commands", nargs="*", metavar="CMD", help="a command for /bin/sh (quote each one)")
     return parser
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
+    return value
 
 
 def main(argv=None):
@@ -79,9 +110,79 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "info":
         return _print_info()
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "shell":
+        return _shell(parser, args)
     if args.compare:
         return _compare(parser, *args.compare)
     return _bench(parser, args)
+
+
+def _demo(args):
+    from . import demos
+
+    if args.demo == "io":
+        result = demos.io_demo(threads=args.threads, tasks=args.tasks)
+    elif args.demo == "locks":
+        result = demos.locks_demo(threads=args.threads, updates=args.updates)
+    elif args.gui:
+        return _gui(args)
+    else:
+        result = demos.responsive_demo(duration=args.duration)
+    print(json.dumps(result.as_dict(), indent=1) if args.json else result.table())
+    return 0
+
+
+def _gui(args):
+    from .gui import NoDisplayError, run_gui
+
+    try:
+        stats = run_gui(auto=args.auto)
+    except NoDisplayError as exc:
+        print(f"gilkit demo responsive --gui: {exc}", file=sys.stderr)
+        return 2
+    columns = ["p50 ms", "p99 ms", "max ms", "missed frames", "frames"]
+    if args.json:
+        print(json.dumps({kind: dict(zip(columns, values)) for kind, values in stats.items()}, indent=1))
+    else:
+        for kind, values in stats.items():
+            print(f"{kind:<32} " + "  ".join(f"{c} {v:.1f}" if isinstance(v, float) else f"{c} {v}"
+                                             for c, v in zip(columns, values)))
+    return 0
+
+
+def _shell(parser, args):
+    from .shell import run_parallel
+
+    commands = list(args.commands)
+    if args.file:
+        try:
+            text = sys.stdin.read() if args.file == "-" else open(args.file).read()
+        except OSError as exc:
+            parser.error(f"cannot read commands from {args.file}: {exc}")
+        commands += [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not commands:
+        parser.error("no commands: give them as arguments or with --file")
+    try:
+        results = run_parallel(commands, jobs=args.jobs, timeout=args.timeout)
+    except KeyboardInterrupt:
+        print("gilkit shell: interrupted; every running command was killed", file=sys.stderr)
+        return 130
+    for result in results:
+        status = ("ok" if result.ok else f"TIMED OUT after {args.timeout:g} s" if result.timed_out
+                  else f"FAILED, exit code {result.returncode}")
+        print(f"=== [{status}] {result.duration_s:.2f} s: {result.command}")
+        if result.stdout:
+            print(result.stdout, end="" if result.stdout.endswith("\n") else "\n")
+        if result.stderr:
+            print("--- stderr:")
+            print(result.stderr, end="" if result.stderr.endswith("\n") else "\n")
+    failed = [r for r in results if not r.ok]
+    print(f"{len(results)} commands: {len(results) - len(failed)} ok, "
+          f"{sum(not r.timed_out for r in failed)} failed, {sum(r.timed_out for r in failed)} timed out",
+          file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _print_info():

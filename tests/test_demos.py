@@ -1,0 +1,117 @@
+"""The demos' findings, asserted with robust signals (ratios with wide margins, counts, correctness)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import gil_enabled, needs_two_cpus
+
+import gilkit
+from gilkit import demos
+
+
+@pytest.fixture(scope="module")
+def io_result():
+    return demos.io_demo(threads=4, tasks=8, latency=0.05, file_mb=1, primes_n=60_000)
+
+
+def speedups(result):
+    return {row[0]: row[-1] for row in result.rows}
+
+
+def test_io_threads_help_blocking_io(io_result):
+    s = speedups(io_result)
+    # 8 tasks of 50 ms on 4 threads: ideally 4x; anything near 1x would mean the threads were serialised.
+    assert s["sleep"] > 2.0, io_result.table()
+    assert s["tcp echo"] > 2.0, io_result.table()
+    assert "sooner on 4 threads" in io_result.finding
+
+
+@pytest.mark.skipif(not gil_enabled(), reason="on a free-threaded build the python kernel scales (tested below)")
+def test_io_threads_do_not_help_the_python_kernel_under_the_gil(io_result):
+    assert speedups(io_result)["python kernel"] < 1.4, io_result.table()
+
+
+@needs_two_cpus
+@pytest.mark.skipif(gil_enabled(), reason="under the GIL the python kernel does not scale (tested above)")
+def test_io_threads_help_the_python_kernel_without_the_gil(io_result):
+    assert speedups(io_result)["python kernel"] > 1.3, io_result.table()
+
+
+def test_locks_every_locked_variant_is_correct_and_the_switch_interval_is_restored():
+    interval = sys.getswitchinterval()
+    result = demos.locks_demo(threads=4, updates=20_000, bins=8)
+    assert sys.getswitchinterval() == interval
+    unlocked, per_update, merged, native = result.rows
+    assert [row[2] for row in (per_update, merged, native)] == [0, 0, 0]
+    assert [row[3] for row in (per_update, merged, native)] == ["yes", "yes", "yes"]
+    assert unlocked[2] >= 0
+    assert (f"{unlocked[2]:,} of 80,000 updates were lost" in result.finding) == (unlocked[2] > 0)
+
+
+def test_responsive_main_loop_stays_on_time_only_when_work_leaves_the_gil():
+    result = demos.responsive_demo(duration=0.6, frame_ms=16)
+    rows = {row[0]: row for row in result.rows}
+    main = rows[f"on the main loop: {gilkit.ACTIVE_IMPLEMENTATION}"]
+    assert main[4] >= 1, result.table()  # the work froze the loop for longer than a frame
+    if gilkit.NATIVE_AVAILABLE:
+        native, held = rows["worker thread: native"], rows["worker thread: native-gil"]
+        assert native[1] < 16, result.table()  # median frame on time
+        if gil_enabled():
+            # the same loop holding the GIL delays frames by whole chunks
+            assert held[3] > 2 * native[2] and held[3] > 5, result.table()
+
+
+def test_demo_cli_prints_json():
+    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "locks", "--threads", "2", "--updates",
+                                "2000", "--json"], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["name"] == "locks" and len(report["rows"]) == 4 and report["finding"]
+
+
+def test_gui_without_a_display_says_so():
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "responsive", "--gui", "--auto"],
+                               capture_output=True, text=True, timeout=60, env=env)
+    assert completed.returncode == 2
+    assert "display" in completed.stderr.lower() or "tkinter" in completed.stderr.lower()
+
+
+@pytest.fixture
+def xvfb_display():
+    if shutil.which("Xvfb") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Xvfb is missing on CI: .ci/run installs it")
+        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    ready_r, ready_w = os.pipe()
+    # -displayfd: Xvfb picks a free display and writes its number when it is ready to accept clients.
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(ready_w), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+                              pass_fds=[ready_w], stderr=subprocess.DEVNULL)
+    os.close(ready_w)
+    with os.fdopen(ready_r) as ready:
+        display = ready.readline().strip()
+    yield f":{display}"
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_gui_under_xvfb_records_frame_timings(xvfb_display):
+    pytest.importorskip("tkinter")
+    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "responsive", "--gui", "--auto", "--json"],
+                               capture_output=True, text=True, timeout=300,
+                               env={**os.environ, "DISPLAY": xvfb_display})
+    assert completed.returncode == 0, completed.stderr
+    stats = json.loads(completed.stdout)
+    on_gui = stats[f"on the GUI thread: {gilkit.ACTIVE_IMPLEMENTATION}"]
+    assert on_gui["max ms"] > 16 and on_gui["missed frames"] >= 1
+    for impl in gilkit.available_impls():
+        assert stats[f"worker thread: {impl}"]["frames"] >= 3
+    if gilkit.NATIVE_AVAILABLE:
+        native = stats["worker thread: native"]
+        assert native["p50 ms"] < 16
+        if gil_enabled():
+            assert stats["worker thread: native-gil"]["max ms"] > 2 * native["p99 ms"]

@@ -1,0 +1,139 @@
+"""gilkit.shell.run_parallel and `gilkit shell`: exit codes kept, outputs apart, nothing left behind."""
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from gilkit.shell import run_parallel
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the tests use /bin/sh")
+
+
+def is_gone(pid):
+    """Exited: no such process, or a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_exit_codes_and_outputs_come_back_per_command_in_order():
+    results = run_parallel(["exit 0", "exit 3", "echo out; echo err >&2; exit 1", "echo fine"], jobs=2)
+    assert [r.returncode for r in results] == [0, 3, 1, 0]
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert (results[2].stdout, results[2].stderr) == ("out\n", "err\n")
+    assert results[3].stdout == "fine\n" and results[3].stderr == ""
+    assert all(r.duration_s >= 0 and not r.timed_out for r in results)
+
+
+def test_commands_really_run_at_the_same_time(tmp_path):
+    # Opening a FIFO blocks until the other end is opened: these two finish only if they overlap.
+    fifo = tmp_path / "rendezvous"
+    os.mkfifo(fifo)
+    writer, reader = f"echo ping > {shlex.quote(str(fifo))}", f"cat {shlex.quote(str(fifo))}"
+    results = run_parallel([writer, reader], jobs=2, timeout=60)
+    assert [r.ok for r in results] == [True, True]
+    assert results[1].stdout == "ping\n"
+
+
+def test_paths_with_spaces_and_quotes(tmp_path):
+    folder = tmp_path / "a b 'c\" d"
+    folder.mkdir()
+    (folder / "file one.txt").write_text("hello\n")
+    path = str(folder / "file one.txt")
+    quoted, as_list = run_parallel([f"cat {shlex.quote(path)}", ["cat", path]])
+    assert quoted.stdout == as_list.stdout == "hello\n"
+
+
+def test_cwd(tmp_path):
+    (result,) = run_parallel(["pwd"], cwd=tmp_path)
+    assert os.path.samefile(result.stdout.strip(), tmp_path)
+
+
+def test_a_timeout_kills_the_whole_process_group(tmp_path):
+    pid_file = tmp_path / "pid"
+    command = f"sleep 60 & echo $! > {shlex.quote(str(pid_file))}; wait"
+    (result,) = run_parallel([command], timeout=0.5)
+    assert result.timed_out and not result.ok
+    assert result.returncode == -signal.SIGKILL
+    assert is_gone(int(pid_file.read_text()))
+
+
+@pytest.mark.parametrize(
+    "commands, jobs, timeout, error, name",
+    [
+        ("echo hi", None, None, TypeError, "list of commands"),
+        ([""], None, None, ValueError, r"commands\[0\]"),
+        ([["echo", 1]], None, None, TypeError, r"commands\[0\]"),
+        (["true"], 0, None, ValueError, "jobs"),
+        (["true"], 1.5, None, TypeError, "jobs"),
+        (["true"], None, -1, ValueError, "timeout"),
+        (["true"], None, "1", TypeError, "timeout"),
+    ],
+)
+def test_bad_arguments(commands, jobs, timeout, error, name):
+    with pytest.raises(error, match=name):
+        run_parallel(commands, jobs=jobs, timeout=timeout)
+
+
+def gilkit_shell(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "gilkit", "shell", *args], input=stdin, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_reports_every_command_and_exits_non_zero_on_failure():
+    result = gilkit_shell("-j", "2", "echo one", "exit 4", "echo three")
+    assert result.returncode == 1
+    assert "[FAILED, exit code 4]" in result.stdout
+    assert result.stdout.count("[ok]") == 2
+    assert "3 commands: 2 ok, 1 failed, 0 timed out" in result.stderr
+
+
+def test_cli_reads_commands_from_stdin_and_passes_when_all_pass():
+    result = gilkit_shell("--file", "-", stdin="# a comment\necho a\n\necho b\n")
+    assert result.returncode == 0, result.stderr
+    assert "2 commands: 2 ok" in result.stderr
+
+
+def test_cli_ctrl_c_kills_the_children(tmp_path):
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    command = f"echo $$ > {shlex.quote(str(fifo))}; exec sleep 60"
+    process = subprocess.Popen([sys.executable, "-m", "gilkit", "shell", command],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(fifo) as f:  # blocks until the command has started
+        child = int(f.read())
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "killed" in stderr
+    assert is_gone(child)
+
+
+def test_cli_without_commands_is_an_error():
+    result = gilkit_shell()
+    assert result.returncode == 2 and "no commands" in result.stderr
+
+
+def test_readme_example_zips_every_sub_folder(tmp_path):
+    """The README's classic task: one archive per sub-folder, awkward names included, every failure seen."""
+    import zipfile
+
+    names = ["plain", "with space", "it's quoted", 'double"quote']
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "photo.txt").write_text(name)
+    (tmp_path / "not-a-folder.txt").write_text("")
+    folders = sorted(p for p in tmp_path.iterdir() if p.is_dir())
+    commands = [f"{shlex.quote(sys.executable)} -m zipfile -c {shlex.quote(str(f))}.zip {shlex.quote(str(f))}"
+                for f in folders]
+    results = run_parallel(commands, jobs=4)
+    assert [r.ok for r in results] == [True] * len(names), [r.stderr for r in results]
+    for folder in folders:
+        with zipfile.ZipFile(f"{folder}.zip") as archive:
+            assert archive.read(f"{folder.name}/photo.txt").decode() == folder.name
