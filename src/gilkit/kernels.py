@@ -12,8 +12,10 @@ Results are identical for every impl, workers and mode: integers exactly, floats
 """
 
 import math
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
 from ._compat import kernel_module
@@ -30,9 +32,13 @@ SUM_SQUARES_PER_CHUNK = 1 << 16
 MAX_COUNT = 1 << 62
 MAX_SIDE = (1 << 31) - 1
 
+Impl = Literal["native", "native-gil", "python"]
+Mode = Literal["threads", "processes", "openmp"]
 
-def mandelbrot(width, height, *, max_iter=256, xmin=-2.0, xmax=1.0, ymin=-1.25, ymax=1.25,
-               impl="native", workers=1, mode="threads"):
+
+def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2.0, xmax: float = 1.0,
+               ymin: float = -1.25, ymax: float = 1.25, impl: Impl = "native", workers: int = 1,
+               mode: Mode = "threads") -> NDArray[np.int32]:
     """Escape counts of the Mandelbrot iteration over a ``height`` x ``width`` grid (int32).
 
     Pixel (i, j) is c = (xmin + j*dx) + (ymin + i*dy)·1j with dx = (xmax-xmin)/width and
@@ -66,7 +72,7 @@ def _window(axis, low, high):
     return low, high
 
 
-def count_primes(n, *, impl="native", workers=1, mode="threads"):
+def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> int:
     """How many primes are <= n (0 for n < 2), by a segmented sieve of 262,144 numbers a segment."""
     n = _validate.integer("n", n, maximum=MAX_COUNT)
     impl, workers, mode = _validate.execution(impl, workers, mode)
@@ -90,7 +96,8 @@ def _small_primes(limit):
     return [p for p in range(limit + 1) if is_prime[p]]
 
 
-def estimate_pi(samples, *, seed=0, impl="native", workers=1, mode="threads"):
+def estimate_pi(samples: int, *, seed: int = 0, impl: Impl = "native", workers: int = 1,
+                mode: Mode = "threads") -> float:
     """4 * hits / samples, where a hit is a random point of the unit square inside the quarter circle.
 
     The points come from a counter-based splitmix64 stream keyed by ``seed``, so the estimate depends
@@ -108,7 +115,8 @@ def estimate_pi(samples, *, seed=0, impl="native", workers=1, mode="threads"):
     return 4.0 * hits / samples
 
 
-def box_blur(image, radius, *, impl="native", workers=1, mode="threads"):
+def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: int = 1,
+             mode: Mode = "threads") -> NDArray[np.float64]:
     """Mean over the (2r+1) x (2r+1) window around each pixel of a 2-D real image, edges clamped.
 
     The image is read as float64 (any dtype of bool, int, uint or float; any strides) and never
@@ -129,7 +137,7 @@ def box_blur(image, radius, *, impl="native", workers=1, mode="threads"):
     return out.reshape(height, width)
 
 
-def sum_squares(values, *, impl="native", workers=1, mode="threads"):
+def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> float:
     """Sum of x**2 over a 1-D real array: chunks of 65,536 values, each summed left to right, then the
     chunk sums added in order (so the result is the same for every workers and mode)."""
     values = _validate.real_array("values", values, ndim=1)

@@ -1,0 +1,3 @@
+OPENMP_ENABLED: bool
+
+def openmp_max_threads() -> int: ...

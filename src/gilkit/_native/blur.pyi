@@ -1,0 +1,6 @@
+from gilkit._native._buffers import Float64Buffer, Int64Buffer
+
+def box_blur_rows(image: Float64Buffer, out: Float64Buffer, height: int, width: int, radius: int, row_start: int,
+                  row_stop: int, *, release_gil: bool = True) -> None: ...
+def box_blur_rows_openmp(image: Float64Buffer, out: Float64Buffer, height: int, width: int, radius: int,
+                         starts: Int64Buffer, stops: Int64Buffer, num_threads: int) -> None: ...
