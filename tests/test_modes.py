@@ -89,11 +89,14 @@ def test_pools_are_reused_between_calls():
 def test_a_killed_worker_raises_in_the_caller_and_the_next_call_recovers():
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
     pool = _executor._process_pool(2)
-    victim = next(iter(pool._processes.values()))
+    victim, *survivors = pool._processes.values()
     os.kill(victim.pid, signal.SIGKILL)
     victim.join(timeout=30)
     with pytest.raises(RuntimeError, match="worker process died"):
         gilkit.box_blur(IMAGE, 1, impl="python", workers=2, mode="processes")
+    for survivor in survivors:  # a broken pool's other workers are ended too, or exit would hang
+        survivor.join(timeout=30)
+        assert not survivor.is_alive()
     assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
 
 

@@ -176,10 +176,17 @@ def _process_pool(workers):
 
 
 def _discard_process_pool(pool):
+    """Forget a broken pool and end its surviving workers.
+
+    Python 3.11's broken pool leaves its other workers waiting for tasks that never come, and its
+    manager thread joins them forever: without this, the interpreter would hang at exit.
+    """
     with _pools_lock:
         for key, cached in list(_process_pools.items()):
             if cached is pool:
                 del _process_pools[key]
+    for process in list((pool._processes or {}).values()):
+        process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
 
 

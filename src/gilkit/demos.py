@@ -322,8 +322,10 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
     if native:
         parts.append(f"with native (GIL released) in a worker thread the loop missed {native[4]} frames "
                      f"(p99 {native[2]:.1f} ms late)")
-    if held:
+    if held and gil_enabled():
         parts.append(f"with the same compiled loop holding the GIL it missed {held[4]} (worst {held[3]:.0f} ms)")
+    elif held:
+        parts.append(f"native-gil has no GIL to hold on this build: it missed {held[4]} (worst {held[3]:.1f} ms)")
     parts.append(f"running the work on the main loop itself froze it for {rows[-1][3]:.0f} ms")
     finding = "; ".join(parts) + ". Move long work off the main thread and out of the GIL."
     columns = ["work", "p50 ms", "p99 ms", "max ms", "missed frames", "frames"]
