@@ -23,7 +23,8 @@ def speedup_with_heartbeat(cell):
     if cell is None or cell["speedup"] is None:
         return "–"
     beat = cell["heartbeat_median_ms"]
-    return f"{cell['speedup']:.2f}× (heartbeat {beat:.2f} ms)" if beat is not None else f"{cell['speedup']:.2f}×"
+    text = f"{cell['speedup']:.2f}× (best {cell['speedup_best']:.2f}×)"
+    return f"{text}, heartbeat {beat:.2f} ms" if beat is not None else text
 
 
 def table(header, rows):

@@ -9,7 +9,7 @@ import pytest
 import gilkit
 
 RESULT_FIELDS = {"kernel", "impl", "mode", "workers", "size", "repeats", "times_s", "median_s", "throughput",
-                 "speedup", "efficiency", "vs_python", "heartbeat_median_ms", "heartbeat_max_ms"}
+                 "speedup", "speedup_best", "efficiency", "vs_python", "heartbeat_median_ms", "heartbeat_max_ms"}
 META_FIELDS = {"python", "build", "gil_enabled", "cpus_usable", "cpu_count", "switch_interval", "gilkit_version",
                "numpy_version", "cpu_model", "date"}
 
@@ -49,6 +49,7 @@ def test_bench_json_has_every_documented_field(quick_report):
     assert one["speedup"] == 1.0 and one["efficiency"] == 1.0
     assert two["speedup"] == pytest.approx(one["median_s"] / two["median_s"])
     assert two["efficiency"] == pytest.approx(two["speedup"] / 2)
+    assert two["speedup_best"] == pytest.approx(min(one["times_s"]) / min(two["times_s"]))
 
 
 def test_bench_prints_a_table_and_the_finding(quick_report):

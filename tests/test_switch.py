@@ -38,3 +38,17 @@ def test_switch_forces_the_pure_python_implementation():
 def test_without_the_switch_the_extensions_load():
     report = run_probe(GILKIT_NO_EXTENSIONS="0")
     assert report["active"] == "native" and "error" not in report
+
+
+def test_switch_makes_every_native_mode_fail_fast_with_the_same_message():
+    code = """
+import gilkit
+for mode in ("threads", "processes", "openmp"):
+    try:
+        gilkit.sum_squares([1.0], workers=2, mode=mode)
+    except ImportError as exc:
+        print(mode, "GILKIT_NO_EXTENSIONS" in str(exc))
+"""
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "GILKIT_NO_EXTENSIONS": "1"})
+    assert completed.stdout.split() == ["threads", "True", "processes", "True", "openmp", "True"], completed.stderr

@@ -117,12 +117,13 @@ def _thread_pool(workers):
 
 
 def _run_openmp(job, workers):
+    module = native_module(job.kernel)  # without the extensions at all, say how to build them
     if not OPENMP_ENABLED:
         raise RuntimeError(
             "mode='openmp' is unavailable: this build of gilkit was compiled without OpenMP "
             "(`gilkit info` says why); use mode='threads' instead"
         )
-    fn = getattr(native_module(job.kernel), job.function + "_openmp")
+    fn = getattr(module, job.function + "_openmp")
     starts = np.array([start for start, _ in job.chunks], dtype=np.int64)
     stops = np.array([stop for _, stop in job.chunks], dtype=np.int64)
     if job.chunk_result is None:
@@ -191,6 +192,7 @@ def _discard_process_pool(pool):
 
 
 def _run_processes(job, impl, workers):
+    chunk_function(impl, job.kernel, job.function)  # a missing native build fails here, clearly, not in a worker
     segments = []
     try:
         for array in job.arrays:
