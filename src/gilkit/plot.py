@@ -29,10 +29,14 @@ def plot_speedups(report, path):
         ax.set_xticks(range(1, max_workers + 1))
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("speedup vs 1 worker")
-    axes[0][-1].legend(fontsize="small")
+    legend = {}  # one entry per line label, across the panels
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(legend.values(), legend.keys(), loc="center right", fontsize="small")
     meta = report["meta"]
     fig.suptitle(f"gilkit bench: {meta['build']}, {meta['cpus_usable']} usable CPUs")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.85, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
