@@ -78,6 +78,7 @@ def test_compare_prints_two_runs_side_by_side(quick_report, tmp_path):
         (["bench", "--modes", "gpu"], "unknown mode 'gpu'"),
         (["bench", "--budget", "-1"], "positive number"),
         (["bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json"], "cannot read"),
+        (["bench", "--compare", "/dev/null", "/dev/null"], "cannot read"),
         (["bench", "--frobnicate"], "unrecognized arguments"),
         (["teleport"], "invalid choice"),
         ([], "required"),

@@ -9,7 +9,6 @@ there is no GIL to hold: every impl behaves like native.
 import sys
 import time
 
-import pytest
 from conftest import gil_enabled, needs_two_cpus
 
 import gilkit

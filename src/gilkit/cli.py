@@ -296,10 +296,12 @@ def _load(parser, path):
     try:
         with open(path) as f:
             report = json.load(f)
-        report["meta"]["build"], report["results"]
-        return report
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         parser.error(f"cannot read a gilkit bench JSON from {path}: {exc}")
+    if not (isinstance(report, dict) and isinstance(report.get("meta"), dict) and "build" in report["meta"]
+            and isinstance(report.get("results"), list)):
+        parser.error(f"cannot read a gilkit bench JSON from {path}: it has no meta.build and results")
+    return report
 
 
 def _compare(parser, path_a, path_b):
