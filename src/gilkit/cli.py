@@ -7,6 +7,7 @@ import sys
 
 from . import _compat, bench
 from ._info import build_label, info
+from ._text import aligned
 from ._validate import MODES
 
 KERNEL_NAMES = tuple(bench.WORKLOADS)
@@ -260,9 +261,7 @@ def format_table(report):
             _fmt(r["efficiency"], ".0%"),
             _fmt(r["vs_python"], ".3g"), _fmt(r["heartbeat_median_ms"], ".2f", "no beat"),
         ])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = aligned(rows)
     lines.append("size: pixels a side (box_blur), rows (mandelbrot, width 4/3 of it) or items; "
                  "the python twin runs a smaller problem, so compare impls by throughput.")
     lines.append("speedup: median time of 1 worker / median time of N; best: the same with the fastest runs.")
@@ -323,10 +322,7 @@ def format_comparison(a, b):
             ra["kernel"], ra["impl"], ra["mode"], str(ra["workers"]), f"{ra['median_s']:.4f}", f"{rb['median_s']:.4f}",
             f"{rb['throughput'] / ra['throughput']:.2f}", _fmt(ra["speedup"], ".2f"), _fmt(rb["speedup"], ".2f"),
         ])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [f"A: {a['meta']['build']}", f"B: {b['meta']['build']}", ""]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(4, "  ".join("-" * w for w in widths))
+    lines = [f"A: {a['meta']['build']}", f"B: {b['meta']['build']}", "", *aligned(rows)]
     if len(rows) == 1:
         lines.append("(no cell is in both runs)")
     return "\n".join(lines + ["", *_comparison_findings(a, index_b)])

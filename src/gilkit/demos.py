@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _compat, kernels
 from ._info import build_label, gil_enabled
+from ._text import aligned
 from ._validate import finite_real, integer
 
 
@@ -32,10 +33,7 @@ class DemoResult:
     finding: str
 
     def table(self):
-        cells = [self.columns] + [[_cell(value) for value in row] for row in self.rows]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
-        lines = ["  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in cells]
-        lines.insert(1, "  ".join("-" * width for width in widths))
+        lines = aligned([self.columns] + [[_cell(value) for value in row] for row in self.rows])
         return "\n".join([f"gilkit demo {self.name} on {build_label()}", "", *lines, "", self.finding])
 
     def as_dict(self):
