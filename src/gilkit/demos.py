@@ -23,6 +23,7 @@ from . import _compat, kernels
 from ._info import build_label, gil_enabled
 from ._text import aligned
 from ._validate import finite_real, integer
+from .probe import quantile
 
 
 @dataclass
@@ -267,9 +268,8 @@ def run_work(impl):
 def frame_stats(lateness_s, frame_s):
     """p50/p99/max lateness in ms and how many frames were missed (a frame late by k periods misses k)."""
     ordered = sorted(lateness_s)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     missed = sum(int(late // frame_s) for late in lateness_s)
-    return [1000 * statistics.median(ordered), 1000 * p99, 1000 * ordered[-1], missed, len(ordered)]
+    return [1000 * statistics.median(ordered), 1000 * quantile(ordered, 0.99), 1000 * ordered[-1], missed, len(ordered)]
 
 
 def _tick(frame_s, until, on_frame=None):

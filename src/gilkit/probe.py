@@ -16,6 +16,11 @@ import threading
 import time
 
 
+def quantile(ordered, q):
+    """The q-quantile of a non-empty sorted list, as one of its values (the nearest rank below)."""
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 class HeartbeatProbe:
     """Context manager: ``with HeartbeatProbe() as probe: work()``, then read ``probe.median_ms``."""
 
@@ -58,10 +63,7 @@ class HeartbeatProbe:
         return len(self.lateness_s)
 
     def _quantile_ms(self, q):
-        if not self.lateness_s:
-            return math.nan
-        ordered = sorted(self.lateness_s)
-        return 1000.0 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return 1000.0 * quantile(sorted(self.lateness_s), q) if self.lateness_s else math.nan
 
     @property
     def median_ms(self):
