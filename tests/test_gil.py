@@ -12,12 +12,11 @@ import time
 from conftest import gil_enabled, needs_two_cpus
 
 import gilkit
+from gilkit.demos import INSIDE  # inside the set: every pixel runs max_iter updates
 from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
 
 pytestmark = needs_two_cpus
 
-# A window inside the set: every pixel runs max_iter updates, so each chunk of rows is long and steady.
-INSIDE = dict(xmin=-0.5, xmax=0.0, ymin=-0.2, ymax=0.2)
 SIZES = {"native": (1000, 80, 1000), "native-gil": (1000, 80, 1000), "python": (60, 32, 1000)}
 
 

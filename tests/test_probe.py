@@ -6,6 +6,7 @@ import pytest
 from conftest import gil_enabled, needs_native, needs_two_cpus
 
 import gilkit
+from gilkit.demos import INSIDE
 
 
 def test_on_time_while_the_main_thread_sleeps():
@@ -22,7 +23,7 @@ def test_starved_by_one_long_call_that_holds_the_gil():
     # One chunk of 8 rows, each pixel inside the set: a single compiled call of tens of ms, GIL held.
     with gilkit.HeartbeatProbe(interval=0.001) as probe:
         start = time.perf_counter()
-        gilkit.mandelbrot(1500, 8, max_iter=2000, xmin=-0.5, xmax=0.0, ymin=-0.2, ymax=0.2, impl="native-gil")
+        gilkit.mandelbrot(1500, 8, max_iter=2000, impl="native-gil", **INSIDE)
         held_ms = 1000 * (time.perf_counter() - start)
     if gil_enabled():
         assert probe.max_ms > 0.5 * held_ms, (probe, held_ms)

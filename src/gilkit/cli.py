@@ -280,12 +280,12 @@ def format_findings(report):
     lines = [f"Findings on {report['meta']['build']}:"]
     results = report["results"]
     for kernel in dict.fromkeys(r["kernel"] for r in results):
-        parts = []
-        for r in results:
-            if r["kernel"] == kernel and r["workers"] > 1 and r["speedup"] is not None:
-                if r["workers"] == max(x["workers"] for x in results if x["kernel"] == kernel):
-                    parts.append(f"{r['impl']} ({r['mode']}) {r['speedup']:.2f}x on {r['workers']} workers "
-                                 f"({_gil_verdict(r)})")
+        most = max(r["workers"] for r in results if r["kernel"] == kernel)
+        parts = [
+            f"{r['impl']} ({r['mode']}) {r['speedup']:.2f}x on {most} workers ({_gil_verdict(r)})"
+            for r in results
+            if r["kernel"] == kernel and r["workers"] == most > 1 and r["speedup"] is not None
+        ]
         if parts:
             lines.append(f"  {kernel}: " + "; ".join(parts))
     return "\n".join(lines)
