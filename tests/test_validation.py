@@ -97,3 +97,13 @@ def test_validation_happens_before_any_work():
     """A bad argument late in the list still fails at once, with no output built."""
     with pytest.raises(ValueError, match="mode"):
         gilkit.mandelbrot(10**6, 10**6, impl="python", mode="nope")
+
+
+def test_type_hints_name_exactly_the_accepted_values():
+    """kernels.Impl / kernels.Mode (for editors) must list what the validation accepts."""
+    from typing import get_args
+
+    from gilkit.kernels import Impl, Mode
+
+    assert get_args(Impl) == gilkit.IMPLS
+    assert get_args(Mode) == gilkit.MODES
