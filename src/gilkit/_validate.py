@@ -33,6 +33,14 @@ def finite_real(name, value):
     return value
 
 
+def positive_seconds(name, value):
+    """``value`` as a finite float > 0: a duration (ints, floats and NumPy scalars; not bool or str)."""
+    value = finite_real(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0 seconds, got {value}")
+    return value
+
+
 def real_array(name, value, *, ndim):
     """``value`` as a C-contiguous float64 array with ``ndim`` dimensions (the input is never modified)."""
     try:

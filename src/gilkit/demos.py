@@ -22,7 +22,7 @@ import numpy as np
 from . import _compat, kernels
 from ._info import build_label, gil_enabled
 from ._text import aligned
-from ._validate import finite_real, integer
+from ._validate import integer, positive_seconds
 from .probe import quantile
 
 
@@ -45,13 +45,6 @@ def _cell(value):
     if isinstance(value, float):
         return f"{value:.3f}" if abs(value) < 1000 else f"{value:.4g}"
     return str(value)
-
-
-def _positive_seconds(name, value):
-    value = finite_real(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0 seconds, got {value}")
-    return value
 
 
 # --- 1. I/O: threads help blocking I/O even with the GIL ------------------------------------------
@@ -133,7 +126,7 @@ def io_demo(threads=4, tasks=8, latency=0.05, file_mb=16, primes_n=150_000):
     """``tasks`` tasks of each kind, on 1 thread and on ``threads`` threads: seconds and speedup."""
     threads = integer("threads", threads, minimum=2, maximum=256)
     tasks = integer("tasks", tasks, minimum=1, maximum=10_000)
-    latency = _positive_seconds("latency", latency)
+    latency = positive_seconds("latency", latency)
     file_mb = integer("file_mb", file_mb, minimum=1, maximum=1024)
     primes_n = integer("primes_n", primes_n, minimum=2, maximum=10**8)
     payload = os.urandom(1024)
@@ -291,8 +284,8 @@ def _tick(frame_s, until, on_frame=None):
 def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
     """Frame lateness of a 16 ms main loop while a worker thread runs each impl, and with the work on
     the main loop itself."""
-    duration = _positive_seconds("duration", duration)
-    frame_s = _positive_seconds("frame_ms", frame_ms) / 1000
+    duration = positive_seconds("duration", duration)
+    frame_s = positive_seconds("frame_ms", frame_ms) / 1000
     impls = list(impls or _compat.available_impls())
     rows = [["idle", *frame_stats(_tick(frame_s, time.perf_counter() + duration), frame_s)]]
     for impl in impls:

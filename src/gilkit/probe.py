@@ -15,6 +15,8 @@ import statistics
 import threading
 import time
 
+from ._validate import positive_seconds
+
 
 def quantile(ordered, q):
     """The q-quantile of a non-empty sorted list, as one of its values (the nearest rank below)."""
@@ -25,11 +27,7 @@ class HeartbeatProbe:
     """Context manager: ``with HeartbeatProbe() as probe: work()``, then read ``probe.median_ms``."""
 
     def __init__(self, interval=0.001):
-        if isinstance(interval, bool) or not isinstance(interval, (int, float)):
-            raise TypeError(f"interval must be a number of seconds, not {type(interval).__name__}")
-        if not (math.isfinite(interval) and interval > 0):
-            raise ValueError(f"interval must be a positive, finite number of seconds, got {interval}")
-        self.interval = float(interval)
+        self.interval = positive_seconds("interval", interval)
         self.lateness_s = []
         self._stop = threading.Event()
         self._started = threading.Event()

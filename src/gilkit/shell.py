@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ._cpus import usable_cpus
-from ._validate import integer
+from ._validate import integer, positive_seconds
 
 __all__ = ["CommandResult", "run_parallel"]
 
@@ -120,10 +120,7 @@ def run_parallel(commands, jobs=None, timeout=None, cwd=None):
     commands = _validate_commands(commands)
     jobs = usable_cpus() if jobs is None else integer("jobs", jobs, minimum=1)
     if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        timeout = positive_seconds("timeout", timeout)
     if cwd is not None and not os.path.isdir(cwd):
         raise ValueError(f"cwd must be an existing directory, got {cwd!r}")
     running = _Running()
