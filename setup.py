@@ -1,11 +1,16 @@
 """Build the Cython kernels in ext/ into the package gilkit (see pyproject.toml for metadata).
 
+Each kernel (ext/NAME.pyx) is compiled once per instruction-set variant into gilkit._native.ISA.NAME;
+gilkit._compat imports the best variant the CPU runs. The helpers (ext/_NAME.pyx) are compiled once,
+for the baseline, into gilkit._native._NAME.
+
 Switches (read by src/gilkit/_switch.py): GILKIT_NO_EXTENSIONS=1 installs the pure-Python package
 only; GILKIT_NO_OPENMP=1 compiles without OpenMP even where the compiler supports it.
 """
 
 import importlib.util
 import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -26,8 +31,21 @@ def _load_switch():
 
 switch = _load_switch()
 
-# One extension per ext/*.pyx, compiled into the subpackage gilkit._native.
-EXTENSION_NAMES = sorted(p.stem for p in (HERE / "ext").glob("*.pyx"))
+KERNEL_NAMES = sorted(p.stem for p in (HERE / "ext").glob("[!_]*.pyx"))
+HELPER_NAMES = sorted(p.stem for p in (HERE / "ext").glob("_*.pyx"))
+
+# Instruction-set variants of the kernels (names as in gilkit._switch.ISA_VARIANTS). A wheel holds all
+# of them and runs on any x86-64; elsewhere the portable baseline is the only one.
+ISA_FLAGS = {
+    "unix": {
+        "baseline": [],
+        "avx2": ["-march=x86-64-v3"],
+        "avx512": ["-march=x86-64-v4", "-mprefer-vector-width=512"],
+    },
+    "msvc": {"baseline": [], "avx2": ["/arch:AVX2"], "avx512": ["/arch:AVX512"]},
+}
+X86_64 = platform.machine().lower() in {"x86_64", "amd64"}
+ISA_VARIANTS = switch.ISA_VARIANTS if X86_64 else ("baseline",)
 
 # Optimise hard, but keep IEEE semantics: no -ffast-math and no FP contraction (fused multiply-add),
 # or the native loops would stop agreeing bit for bit with their pure-Python twins.
@@ -71,6 +89,11 @@ def _compiler_supports_openmp(compiler, compile_flags, link_flags) -> bool:
 
 
 class BuildExt(build_ext):
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = True  # every variant of every kernel compiles independently: use every CPU
+
     def build_extensions(self):
         kind = "msvc" if self.compiler.compiler_type == "msvc" else "unix"
         compile_flags = list(OPT_FLAGS[kind])
@@ -84,7 +107,9 @@ class BuildExt(build_ext):
         else:
             print("gilkit: the compiler does not support OpenMP; mode='openmp' will be unavailable", file=sys.stderr)
         for ext in self.extensions:
-            ext.extra_compile_args = compile_flags + ext.extra_compile_args
+            package = ext.name.split(".")[-2]
+            isa_flags = ISA_FLAGS[kind].get(package, [])  # helpers (package "_native") get none
+            ext.extra_compile_args = compile_flags + isa_flags + ext.extra_compile_args
             ext.extra_link_args = link_flags + ext.extra_link_args
         super().build_extensions()
 
@@ -95,14 +120,16 @@ def _extensions():
         return []
     from Cython.Build import cythonize
 
-    extensions = [
-        Extension(
-            f"gilkit._native.{name}",
-            [f"ext/{name}.pyx"],
-        )
-        for name in EXTENSION_NAMES
-    ]
-    return cythonize(extensions, compiler_directives=CYTHON_DIRECTIVES, include_path=["ext"])
+    def compile_(names, package, build_dir):
+        extensions = [Extension(f"{package}.{name}", [f"ext/{name}.pyx"]) for name in names]
+        # One C file per variant (the module name is compiled into it), so each gets its own build_dir.
+        return cythonize(extensions, compiler_directives=CYTHON_DIRECTIVES, include_path=["ext"],
+                         build_dir=build_dir)
+
+    extensions = compile_(HELPER_NAMES, "gilkit._native", "build/cython/helpers")
+    for isa in ISA_VARIANTS:
+        extensions += compile_(KERNEL_NAMES, f"gilkit._native.{isa}", f"build/cython/{isa}")
+    return extensions
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})

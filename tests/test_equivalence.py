@@ -63,20 +63,17 @@ def test_sum_squares_twins_agree(values, impl, workers):
 
 
 def _mandelbrot_past_last_row():
-    from gilkit._native import mandelbrot
-
+    mandelbrot = gilkit._compat.native_module("mandelbrot")
     mandelbrot.mandelbrot_rows(np.zeros(12, dtype=np.int32), 4, 10, -2.0, -1.0, 0.1, 0.1, 2, 4)
 
 
 def _blur_past_last_row():
-    from gilkit._native import blur
-
+    blur = gilkit._compat.native_module("blur")
     blur.box_blur_rows(np.zeros(12), np.zeros(12), 3, 4, 1, 1, 5)
 
 
 def _sum_squares_past_end():
-    from gilkit._native import sumsq
-
+    sumsq = gilkit._compat.native_module("sumsq")
     sumsq.sum_squares_chunk(np.zeros(12), 5, 13)
 
 

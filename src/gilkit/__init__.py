@@ -4,7 +4,7 @@ Compute kernels whose compiled loops run outside the GIL, each with a pure-Pytho
 GIL-holding build of the same loop, so threads can be seen to help or not.
 """
 
-from ._compat import ACTIVE_IMPLEMENTATION, IMPLS, NATIVE_AVAILABLE, OPENMP_ENABLED, available_impls
+from ._compat import ACTIVE_IMPLEMENTATION, IMPLS, ISA_VARIANT, NATIVE_AVAILABLE, OPENMP_ENABLED, available_impls
 from ._cpus import usable_cpus
 from ._executor import get_start_method, set_start_method
 from ._validate import MODES
@@ -18,6 +18,7 @@ __all__ = [
     "ACTIVE_IMPLEMENTATION",
     "HeartbeatProbe",
     "IMPLS",
+    "ISA_VARIANT",
     "KERNELS",
     "MODES",
     "NATIVE_AVAILABLE",

@@ -3,10 +3,15 @@
 ``GILKIT_NO_EXTENSIONS=1`` (see gilkit._switch, also read by setup.py) skips the compiled modules even
 when they are installed; without them ``impl="python"`` still works and ``impl="native"`` raises an
 ImportError that says how to build.
+
+The kernels are compiled once per instruction set (gilkit._native.baseline, .avx2, .avx512); the most
+capable variant that this CPU runs, that was built, and that ``GILKIT_ISA`` allows is imported. Every
+variant computes bit for bit the same results: only the speed differs.
 """
 
 import functools
 import importlib
+import importlib.util
 
 from . import _switch
 
@@ -15,22 +20,40 @@ KERNEL_MODULES = ("mandelbrot", "primes", "montecarlo", "blur", "sumsq", "histog
 IMPLS = ("native", "native-gil", "python")
 
 
+def _best_isa(supported):
+    """The most capable variant that the CPU runs, that was built, and that GILKIT_ISA allows."""
+    cap = _switch.isa_cap()
+    allowed = _switch.ISA_VARIANTS[: _switch.ISA_VARIANTS.index(cap) + 1] if cap else _switch.ISA_VARIANTS
+    for isa in reversed(allowed):
+        # Off x86-64 the avx packages are empty: look for a compiled kernel, not just the package.
+        if isa in supported and importlib.util.find_spec(f"gilkit._native.{isa}.{KERNEL_MODULES[0]}") is not None:
+            return isa
+    return "baseline"
+
+
 def _import_native():
     if _switch.extensions_disabled():
-        return None, f"disabled by {_switch.NO_EXTENSIONS_ENV}=1"
+        return None, None, f"disabled by {_switch.NO_EXTENSIONS_ENV}=1"
     try:
-        modules = {name: importlib.import_module(f"gilkit._native.{name}") for name in KERNEL_MODULES}
-        modules["_openmp"] = importlib.import_module("gilkit._native._openmp")
+        helpers = {name: importlib.import_module(f"gilkit._native.{name}") for name in ("_openmp", "_cpu")}
+        isa = _best_isa(helpers["_cpu"].supported_isas())
+        kernels = {name: importlib.import_module(f"gilkit._native.{isa}.{name}") for name in KERNEL_MODULES}
     except ImportError as exc:
-        return None, f"the compiled modules are not importable ({exc})"
-    return modules, None
+        return None, None, f"the compiled modules are not importable ({exc})"
+    return {**helpers, **kernels}, isa, None
 
 
-_NATIVE_MODULES, NATIVE_UNAVAILABLE_REASON = _import_native()
+# ISA_VARIANT: which compiled variant runs ("baseline", "avx2" or "avx512"); None without the compiled kernels.
+_NATIVE_MODULES, ISA_VARIANT, NATIVE_UNAVAILABLE_REASON = _import_native()
 NATIVE_AVAILABLE = _NATIVE_MODULES is not None
 #: The implementation ``impl="native"`` gives: "native" when the extensions loaded, else "python".
 ACTIVE_IMPLEMENTATION = "native" if NATIVE_AVAILABLE else "python"
 OPENMP_ENABLED = NATIVE_AVAILABLE and _NATIVE_MODULES["_openmp"].OPENMP_ENABLED
+
+
+def supported_isas():
+    """The variants this CPU can run (whether or not they were built); () without the compiled helpers."""
+    return native_module("_cpu").supported_isas() if NATIVE_AVAILABLE else ()
 
 
 def available_impls():

@@ -62,6 +62,8 @@ def info():
         "gilkit_version": __version__,
         "numpy_version": np.__version__,
         "implementations": list(_compat.available_impls()),
+        "isa_variant": _compat.ISA_VARIANT,
+        "isa_supported": list(_compat.supported_isas()),
         "native_unavailable_reason": _compat.NATIVE_UNAVAILABLE_REASON,
         "openmp_enabled": _compat.OPENMP_ENABLED,
         "openmp_max_threads": openmp_threads,

@@ -1,0 +1,75 @@
+"""The instruction-set variants: the best one the CPU runs is chosen, GILKIT_ISA caps it, and every
+variant computes the same bits."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import needs_native
+
+import gilkit
+from gilkit import _compat, _info, _switch
+
+pytestmark = needs_native
+
+# One result per kernel, large enough to run every SIMD path (full blocks of lanes and their tails).
+DIGEST = """
+import hashlib, json, numpy as np, gilkit
+image = np.random.default_rng(1).normal(size=(150, 77))
+values = np.random.default_rng(2).normal(size=100_003)
+results = {
+    "mandelbrot": gilkit.mandelbrot(203, 67, max_iter=300),
+    "count_primes": gilkit.count_primes(3_000_017),
+    "estimate_pi": gilkit.estimate_pi(1_000_003, seed=9),
+    "box_blur": gilkit.box_blur(image, 3),
+    "box_blur_wide": gilkit.box_blur(image, 70),
+    "sum_squares": gilkit.sum_squares(values),
+}
+print(json.dumps({"isa": gilkit.ISA_VARIANT,
+                  "digests": {k: hashlib.sha256(np.asarray(v).tobytes()).hexdigest() for k, v in results.items()}}))
+"""
+
+
+def run_python(code, **env):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env})
+
+
+def digests(isa):
+    completed = run_python(DIGEST, GILKIT_ISA=isa)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def test_the_best_supported_variant_runs_unless_capped():
+    supported = _compat.supported_isas()
+    assert supported[0] == "baseline" and set(supported) <= set(_switch.ISA_VARIANTS)
+    cap = _switch.isa_cap()
+    expected = [isa for isa in supported if cap is None or _switch.ISA_VARIANTS.index(isa) <= _switch.ISA_VARIANTS.index(cap)]
+    assert gilkit.ISA_VARIANT == expected[-1]
+    assert _info.info()["isa_variant"] == gilkit.ISA_VARIANT
+
+
+@pytest.mark.parametrize("isa", [isa for isa in _switch.ISA_VARIANTS if isa != "baseline"])
+def test_every_variant_gives_the_same_bits_as_the_baseline(isa):
+    if isa not in _compat.supported_isas():
+        pytest.skip(f"this CPU cannot run the {isa} variant")
+    baseline, other = digests("baseline"), digests(isa)
+    assert baseline["isa"] == "baseline" and other["isa"] == isa
+    assert other["digests"] == baseline["digests"]
+
+
+def test_a_misspelt_variant_is_refused_at_import():
+    completed = run_python("import gilkit", GILKIT_ISA="avx-512")
+    assert completed.returncode != 0
+    assert "GILKIT_ISA must be one of baseline, avx2, avx512" in completed.stderr
+
+
+def test_the_digest_script_checks_something():
+    # Different problems must give different digests, or the comparison above would prove nothing.
+    here = json.loads(run_python(DIGEST).stdout)["digests"]
+    assert len(set(here.values())) == len(here)
+    assert hashlib.sha256(b"").hexdigest() not in here.values()
