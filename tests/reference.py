@@ -68,11 +68,20 @@ def box_blur(image, radius):
     return acc / ((2.0 * radius + 1.0) * (2.0 * radius + 1.0))
 
 
-def sum_squares(values, chunk=1 << 16):
+def sum_squares(values, chunk=1 << 16, accumulators=16):
+    """Chunk by chunk: value k of a chunk into accumulator k % 16, each summed in order, then the
+    accumulators combined pairwise (8, 4, 2, 1 apart); the chunk sums added in order."""
     squares = np.asarray(values, dtype=np.float64) ** 2
     total = 0.0
     for start in range(0, squares.size, chunk):
-        total += float(np.cumsum(squares[start : start + chunk])[-1])
+        part = squares[start : start + chunk]
+        # Zeros pad the last row of the (rows, 16) table: x + 0.0 == x for every square (never -0.0).
+        table = np.zeros(-(-part.size // accumulators) * accumulators)
+        table[: part.size] = part
+        acc = np.cumsum(table.reshape(-1, accumulators), axis=0)[-1]  # cumsum adds strictly in order
+        while acc.size > 1:
+            acc = acc[: acc.size // 2] + acc[acc.size // 2 :]
+        total += float(acc[0])
     return total
 
 

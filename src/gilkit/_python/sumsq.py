@@ -1,10 +1,19 @@
-"""Sum of squares (twin of ext/sumsq.pyx)."""
+"""Sum of squares in sixteen interleaved accumulators (twin of ext/sumsq.pyx)."""
+
+ACCUMULATORS = 16
 
 
 def sum_squares_chunk(values, start, stop):
-    """values[start]**2 + ... + values[stop-1]**2, added left to right."""
-    acc = 0.0
+    """values[start]**2 + ... + values[stop-1]**2, in this order of additions: value k goes to accumulator
+    (k - start) % 16, each accumulator adds its squares in order, then they are combined pairwise,
+    a[l] + a[l + half] for half = 8, 4, 2, 1."""
+    acc = [0.0] * ACCUMULATORS
     for k in range(start, stop):
         x = values[k]
-        acc += x * x
-    return acc
+        acc[(k - start) % ACCUMULATORS] += x * x
+    half = ACCUMULATORS // 2
+    while half >= 1:
+        for lane in range(half):
+            acc[lane] = acc[lane] + acc[lane + half]
+        half //= 2
+    return acc[0]
