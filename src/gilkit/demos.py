@@ -5,6 +5,7 @@ what it measured and the finding in one sentence, worded from the numbers (so it
 free-threaded build, where some findings change).
 """
 
+import functools
 import os
 import random
 import socket
@@ -122,7 +123,7 @@ def _time_tasks(task, tasks, threads, before=None):
     return time.perf_counter() - start
 
 
-def io_demo(threads=4, tasks=8, latency=0.05, file_mb=16, primes_n=150_000):
+def io_demo(threads=4, tasks=8, latency=0.05, file_mb=16, primes_n=2_000_000):
     """``tasks`` tasks of each kind, on 1 thread and on ``threads`` threads: seconds and speedup."""
     threads = integer("threads", threads, minimum=2, maximum=256)
     tasks = integer("tasks", tasks, minimum=1, maximum=10_000)
@@ -152,6 +153,7 @@ def io_demo(threads=4, tasks=8, latency=0.05, file_mb=16, primes_n=150_000):
                  lambda i: kernels.count_primes(primes_n, impl="python"), None),
             ]
             for name, what, task, before in workloads:
+                task(0)  # warm-up: first imports and caches are not part of either timing
                 one = _time_tasks(task, tasks, 1, before)
                 many = _time_tasks(task, tasks, threads, before)
                 rows.append([name, what, one, many, one / many])
@@ -250,13 +252,34 @@ def locks_demo(threads=4, updates=100_000, bins=16):
 
 #: A window inside the Mandelbrot set: every pixel iterates max_iter times, so chunks are long and steady.
 INSIDE = dict(xmin=-0.5, xmax=0.0, ymin=-0.2, ymax=0.2)
-#: One unit of work per impl family: the python twin gets a smaller problem of about the same duration.
-WORK = {"compiled": dict(width=1000, height=32, max_iter=1000), "python": dict(width=60, height=16, max_iter=1000)}
+#: How long one chunk of the background work takes: longer than a 16 ms frame, so holding the GIL shows.
+CHUNK_SECONDS = 0.03
+
+
+@functools.cache
+def chunk_max_iter(width: int, seconds: float) -> int:
+    """The max_iter that makes one chunk of ``width``-pixel rows inside the set take about ``seconds``
+    in the compiled loop on this machine (its speed depends on the CPU and on the ISA variant)."""
+    probe_iter = 1000
+    per_row = min(_timed(kernels.mandelbrot, width, 1, max_iter=probe_iter, **INSIDE) for _ in range(3))
+    rows = kernels.MANDELBROT_ROWS_PER_CHUNK
+    return min((1 << 31) - 1, max(probe_iter, round(probe_iter * seconds / (rows * per_row))))
+
+
+def _timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - start
 
 
 def run_work(impl):
-    """One unit of background work: a few long chunks of Mandelbrot rows."""
-    return kernels.mandelbrot(**WORK["python" if impl == "python" else "compiled"], impl=impl, **INSIDE)
+    """One unit of background work: four chunks of Mandelbrot rows, each about CHUNK_SECONDS long (the
+    python twin gets a fixed, smaller problem of about the same duration)."""
+    rows = 4 * kernels.MANDELBROT_ROWS_PER_CHUNK
+    if impl == "python":
+        return kernels.mandelbrot(60, rows // 2, max_iter=1000, impl=impl, **INSIDE)
+    width = 1000
+    return kernels.mandelbrot(width, rows, max_iter=chunk_max_iter(width, CHUNK_SECONDS), impl=impl, **INSIDE)
 
 
 def frame_stats(lateness_s, frame_s):

@@ -1,25 +1,53 @@
-"""Segmented sieve of Eratosthenes (twin of ext/primes.pyx)."""
+"""Segmented sieve of Eratosthenes over odd numbers only (twin of ext/primes.pyx)."""
+
+PRESIEVE_PRIMES = (3, 5, 7, 11, 13)
+PRESIEVE_PERIOD = 3 * 5 * 7 * 11 * 13
+
+
+def _presieved():
+    """Flag u stands for the odd number 2u + 1, off for the multiples of 3, 5, 7, 11 and 13; the
+    pattern repeats with period 15015. q divides 2u + 1 exactly when u = q // 2 (mod q)."""
+    flags = bytearray(b"\x01") * PRESIEVE_PERIOD
+    for q in PRESIEVE_PRIMES:
+        flags[q // 2 :: q] = bytes(len(range(q // 2, PRESIEVE_PERIOD, q)))
+    return bytes(flags)
+
+
+PRESIEVED = _presieved()
 
 
 def count_primes_segment(base_primes, lo, hi):
-    """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order."""
-    size = hi - lo
+    """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order.
+
+    Only odd numbers are sieved: flag t stands for first + 2t, where first is the first odd number >= lo.
+    The flags start as a copy of the repeating pattern PRESIEVED (so 3, 5, 7, 11 and 13 are set back
+    on); 1 is not a prime and 2 is counted on its own. Each larger base prime p crosses off its odd
+    multiples from max(p*p, the first odd multiple >= lo) on, 2p apart (t advances by p).
+    """
+    first = lo | 1
+    size = (hi - first + 1) // 2
+    count = 1 if lo <= 2 < hi else 0
     if size <= 0:
-        return 0
-    is_prime = bytearray(b"\x01") * size
-    for p in base_primes:
+        return count
+    is_prime = bytearray()
+    u = (first // 2) % PRESIEVE_PERIOD
+    while len(is_prime) < size:
+        is_prime += PRESIEVED[u : u + size - len(is_prime)]
+        u = 0
+    for p in PRESIEVE_PRIMES:
+        if first <= p < hi:
+            is_prime[(p - first) // 2] = 1
+    if first == 1:
+        is_prime[0] = 0
+    for p in base_primes[6:]:  # 2 has no odd multiples; 3 .. 13 were pre-sieved
         if p * p >= hi:
             break
-        start = p * p
-        if start < lo:
-            start = (lo + p - 1) // p * p
-        m = start
-        while m < hi:
-            is_prime[m - lo] = 0
+        m = (lo + p - 1) // p * p  # the first multiple of p >= lo; the first odd one is m or m + p
+        if m % 2 == 0:
             m += p
-    count = 0
-    k = 2 - lo if lo < 2 else 0
-    while k < size:
-        count += is_prime[k]
-        k += 1
-    return count
+        m = max(m, p * p)
+        t = (m - first) // 2
+        while t < size:
+            is_prime[t] = 0
+            t += p
+    return count + sum(is_prime)
