@@ -1,24 +1,91 @@
-"""Native box blur with edge clamping; the pure-Python twin is gilkit/_python/blur.py."""
+"""Native box blur with edge clamping; the pure-Python twin is gilkit/_python/blur.py.
+
+Separable running sums, so the cost per pixel barely grows with the radius (the definition, operation
+for operation, is the twin's docstring). The twin handles one row at a time; here the horizontal sums
+of ROWS_AT_ONCE rows advance together, independent chains the CPU overlaps, and the column sums are
+updated a whole row at a time, which the compiler turns into SIMD. Neither changes any pixel's
+operations, so both give the same bits.
+"""
 
 from cython.parallel cimport prange
+from libc.stdlib cimport calloc, free
 
 from _spans cimport check_chunks, check_span, rows_of
 
+cdef enum:
+    ROWS_AT_ONCE = 8
 
-cdef void _box_blur_rows(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
-                         Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop) noexcept nogil:
-    cdef Py_ssize_t i, j, di, dj, ii, jj
-    cdef double acc
-    cdef double count = (2.0 * radius + 1.0) * (2.0 * radius + 1.0)
-    for i in range(row_start, row_stop):
+
+cdef inline Py_ssize_t _clamp(Py_ssize_t k, Py_ssize_t size) noexcept nogil:
+    return min(max(k, 0), size - 1)
+
+
+cdef void _column_sums(const double *image, double *col, const double *previous, Py_ssize_t height,
+                       Py_ssize_t width, Py_ssize_t radius, Py_ssize_t i, bint restart) noexcept nogil:
+    """Row i's sums over the 2r+1 rows around it, then r copies of each edge value on either side."""
+    cdef const double *add
+    cdef const double *sub
+    cdef Py_ssize_t j, di
+    if restart:
         for j in range(width):
-            acc = 0.0
-            for di in range(-radius, radius + 1):
-                ii = min(max(i + di, 0), height - 1)
-                for dj in range(-radius, radius + 1):
-                    jj = min(max(j + dj, 0), width - 1)
-                    acc += image[ii * width + jj]
-            out[i * width + j] = acc / count
+            col[j] = 0.0
+        for di in range(-radius, radius + 1):
+            add = image + _clamp(i + di, height) * width
+            for j in range(width):
+                col[j] = col[j] + add[j]
+    else:
+        add = image + _clamp(i + radius, height) * width
+        sub = image + _clamp(i - radius - 1, height) * width
+        for j in range(width):
+            col[j] = (previous[j] + add[j]) - sub[j]
+    for j in range(1, radius + 1):
+        col[-j] = col[0]
+        col[width - 1 + j] = col[width - 1]
+
+
+cdef int _box_blur_rows(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
+                        Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop) noexcept nogil:
+    """Rows [row_start, row_stop) of the blurred image; -1 when memory runs out."""
+    cdef Py_ssize_t padded = width + 2 * radius, window = 2 * radius + 1
+    # ROWS_AT_ONCE padded rows of column sums, and one row that a short last group writes instead of out.
+    cdef double *sums = <double *> calloc((ROWS_AT_ONCE + 1) * padded, sizeof(double))
+    cdef double *spare
+    cdef double *dest[ROWS_AT_ONCE]
+    cdef double run[ROWS_AT_ONCE]
+    cdef double count = (2.0 * radius + 1.0) * (2.0 * radius + 1.0)
+    cdef const double *x = &image[0]
+    cdef const double *p
+    cdef Py_ssize_t i, first, g, j, k
+    if sums == NULL:
+        return -1
+    spare = sums + ROWS_AT_ONCE * padded
+    first = row_start
+    while first < row_stop:
+        for g in range(ROWS_AT_ONCE):
+            i = first + g
+            if i < row_stop:
+                _column_sums(x, sums + g * padded + radius, sums + (g + ROWS_AT_ONCE - 1) % ROWS_AT_ONCE * padded
+                             + radius, height, width, radius, i, i == row_start)
+                dest[g] = &out[i * width]
+            else:
+                dest[g] = spare
+        for g in range(ROWS_AT_ONCE):
+            p = sums + g * padded
+            run[g] = 0.0
+            for k in range(window):
+                run[g] = run[g] + p[k]
+            dest[g][0] = run[g]
+        for j in range(1, width):
+            for g in range(ROWS_AT_ONCE):
+                p = sums + g * padded
+                run[g] = (run[g] + p[j + window - 1]) - p[j - 1]
+                dest[g][j] = run[g]
+        for g in range(ROWS_AT_ONCE):
+            for j in range(width):
+                dest[g][j] = dest[g][j] / count
+        first += ROWS_AT_ONCE
+    free(sums)
+    return 0
 
 
 cdef int _check_images(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
@@ -30,16 +97,26 @@ cdef int _check_images(const double[::1] image, double[::1] out, Py_ssize_t heig
     return 0
 
 
+cdef int _raise_no_memory(Py_ssize_t width, Py_ssize_t radius) except -1:
+    raise MemoryError(f"no memory for the running sums of {ROWS_AT_ONCE + 1} rows of {width + 2 * radius} values")
+
+
 def box_blur_rows(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
                   Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop, *, bint release_gil=True):
-    """Rows [row_start, row_stop) of the blurred ``height`` x ``width`` row-major image."""
+    """Rows [row_start, row_stop) of the blurred ``height`` x ``width`` row-major image (running sums
+    restarted at row_start)."""
+    cdef int status
     _check_images(image, out, height, width, radius)
     check_span(row_start, row_stop, height)
+    if row_start == row_stop:
+        return
     if release_gil:
         with nogil:
-            _box_blur_rows(image, out, height, width, radius, row_start, row_stop)
+            status = _box_blur_rows(image, out, height, width, radius, row_start, row_stop)
     else:
-        _box_blur_rows(image, out, height, width, radius, row_start, row_stop)
+        status = _box_blur_rows(image, out, height, width, radius, row_start, row_stop)
+    if status < 0:
+        _raise_no_memory(width, radius)
 
 
 def box_blur_rows_openmp(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
@@ -47,7 +124,11 @@ def box_blur_rows_openmp(const double[::1] image, double[::1] out, Py_ssize_t he
                          int num_threads):
     """Every chunk of rows in one call: an OpenMP prange over the chunks."""
     cdef Py_ssize_t c
+    cdef int failures = 0
     _check_images(image, out, height, width, radius)
     check_chunks(starts, stops, height)
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="dynamic"):
-        _box_blur_rows(image, out, height, width, radius, starts[c], stops[c])
+        if starts[c] < stops[c]:
+            failures += _box_blur_rows(image, out, height, width, radius, starts[c], stops[c]) < 0
+    if failures:
+        _raise_no_memory(width, radius)

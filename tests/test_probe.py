@@ -6,7 +6,7 @@ import pytest
 from conftest import gil_enabled, needs_native, needs_two_cpus
 
 import gilkit
-from gilkit.demos import INSIDE
+from gilkit.demos import INSIDE, chunk_max_iter
 
 
 def test_on_time_while_the_main_thread_sleeps():
@@ -20,10 +20,11 @@ def test_on_time_while_the_main_thread_sleeps():
 @needs_native
 @needs_two_cpus
 def test_starved_by_one_long_call_that_holds_the_gil():
-    # One chunk of 8 rows, each pixel inside the set: a single compiled call of tens of ms, GIL held.
+    # One chunk of rows, each pixel inside the set: a single compiled call of tens of ms, GIL held.
+    rows, max_iter = gilkit.kernels.MANDELBROT_ROWS_PER_CHUNK, chunk_max_iter(1500, 0.05)
     with gilkit.HeartbeatProbe(interval=0.001) as probe:
         start = time.perf_counter()
-        gilkit.mandelbrot(1500, 8, max_iter=2000, impl="native-gil", **INSIDE)
+        gilkit.mandelbrot(1500, rows, max_iter=max_iter, impl="native-gil", **INSIDE)
         held_ms = 1000 * (time.perf_counter() - start)
     if gil_enabled():
         assert probe.max_ms > 0.5 * held_ms, (probe, held_ms)

@@ -25,7 +25,7 @@ from ._executor import Job, fixed_chunks, run
 MANDELBROT_ROWS_PER_CHUNK = 8
 PRIMES_PER_SEGMENT = 1 << 18
 PI_SAMPLES_PER_CHUNK = 1 << 16
-BLUR_ROWS_PER_CHUNK = 8
+BLUR_ROWS_PER_CHUNK = 64  # or the next multiple of 64 at least as tall as the window: see blur_rows_per_chunk
 SUM_SQUARES_PER_CHUNK = 1 << 16
 
 #: Largest n / samples accepted: keeps every index and p*p inside a signed 64-bit integer.
@@ -120,7 +120,10 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
     """Mean over the (2r+1) x (2r+1) window around each pixel of a 2-D real image, edges clamped.
 
     The image is read as float64 (any dtype of bool, int, uint or float; any strides) and never
-    modified; the result is a new C-contiguous float64 array of the same shape. Chunks are 8 rows.
+    modified; the result is a new C-contiguous float64 array of the same shape. The means come from
+    separable running sums (the order of operations is in gilkit._python.blur), restarted at every chunk
+    of rows (:func:`blur_rows_per_chunk`) and every row: the cost per pixel barely grows with the
+    radius, and each value is within about 1e-15 of the window's magnitude from the direct mean.
     """
     image = _validate.real_array("image", image, ndim=2)
     if image.size == 0:
@@ -130,11 +133,20 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
     height, width = image.shape
     out = np.empty(height * width, dtype=np.float64)
     job = Job(
-        "blur", "box_blur_rows", fixed_chunks(height, BLUR_ROWS_PER_CHUNK),
+        "blur", "box_blur_rows", fixed_chunks(height, blur_rows_per_chunk(radius)),
         arrays=(image.reshape(-1), out), params=(height, width, radius), outputs=(1,),
     )
     run(job, impl, workers, mode)
     return out.reshape(height, width)
+
+
+def blur_rows_per_chunk(radius: int) -> int:
+    """Rows per box_blur chunk: 64, or the next multiple of 64 that is at least as tall as the window.
+
+    Each chunk restarts its running column sums with a full window of 2r+1 rows; a chunk that tall
+    keeps that restart below one extra row's work per row, whatever the radius.
+    """
+    return BLUR_ROWS_PER_CHUNK * -(-(2 * radius + 1) // BLUR_ROWS_PER_CHUNK)
 
 
 def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> float:
