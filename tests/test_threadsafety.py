@@ -1,4 +1,4 @@
-"""Many threads calling the kernels at once (and creating pools at once) get exactly the right answers.
+"""Many threads calling the kernels at once (and growing the helper team at once) get exactly the right answers.
 
 This is what makes freethreading_compatible=True true: the kernels keep no module state, and the
 executor's shared state (its pools, each call's chunk counter) is guarded by locks.
@@ -46,17 +46,53 @@ def test_concurrent_callers_share_pools_and_agree(impl):
     assert all(same_results(result, expected) for result in results)
 
 
-def test_pool_creation_races_make_one_pool_per_size():
-    sizes = [5, 6, 7]
+def helper_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("gilkit-helper-")]
+
+
+def test_racing_callers_grow_the_helper_team_only_to_the_largest_call():
+    before = _executor._TEAM.threads
     start = threading.Barrier(CALLERS)
 
-    def create(index):
+    def caller(index):
         start.wait()
-        return _executor._thread_pool(sizes[index % len(sizes)])
+        return gilkit.mandelbrot(16, 64, max_iter=5, workers=2 + index % 6)  # 8 chunks; 1 to 6 helpers wanted
 
     with ThreadPoolExecutor(CALLERS) as callers:
-        pools = list(callers.map(create, range(CALLERS)))
-    pools_by_size = {}
-    for index, pool in enumerate(pools):
-        pools_by_size.setdefault(sizes[index % len(sizes)], set()).add(pool)
-    assert pools_by_size == {size: {_executor._thread_pools[size]} for size in sizes}
+        list(callers.map(caller, range(CALLERS)))
+    assert _executor._TEAM.threads == max(before, 6)
+    assert len(helper_threads()) == _executor._TEAM.threads
+
+
+def test_the_caller_and_a_helper_run_chunks_at_the_same_time():
+    # Each chunk waits for the other at a barrier: only two threads at once can pass it.
+    meet = threading.Barrier(2, timeout=60)
+    ran_on = []
+
+    def chunk(index):
+        ran_on.append(threading.get_ident())
+        meet.wait()
+        return index
+
+    queue = _executor._ChunkQueue(chunk, [(0,), (1,)])
+    assert _executor._TEAM.run(queue, helpers=1) == [0, 1]
+    assert threading.get_ident() in ran_on and len(set(ran_on)) == 2
+
+
+def test_an_error_in_a_chunk_stops_the_call_and_reaches_the_caller():
+    ran = []
+
+    def chunk(index):
+        ran.append(index)
+        if index == 3:
+            raise ZeroDivisionError("chunk 3")
+        return index
+
+    queue = _executor._ChunkQueue(chunk, [(i,) for i in range(1000)])
+    try:
+        _executor._TEAM.run(queue, helpers=2)
+    except ZeroDivisionError as exc:
+        assert str(exc) == "chunk 3"
+    else:
+        raise AssertionError("the chunk's error was lost")
+    assert len(ran) < 1000  # the others stopped after their current chunk

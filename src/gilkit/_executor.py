@@ -5,10 +5,11 @@ scalar parameters, and the chunks. The chunking is fixed by the problem size, ne
 workers, and results come back in chunk order, so every (impl, workers, mode) gives the same answer.
 """
 
+import collections
 import multiprocessing
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import shared_memory
@@ -49,44 +50,107 @@ def run(job, impl, workers, mode):
     calls = [(*views, *job.params, start, stop) for start, stop in job.chunks]
     if workers == 1 or len(calls) <= 1:
         return [fn(*args) for args in calls]
-    return _ChunkQueue(fn, calls).run(_thread_pool(workers), workers)
+    return _TEAM.run(_ChunkQueue(fn, calls), helpers=min(workers, len(calls)) - 1)
 
 
 class _ChunkQueue:
-    """Pool threads take the next chunk from a shared counter until none is left: one task per thread
-    rather than one future per chunk, and the first error stops the others after their current chunk."""
+    """One call's chunks, taken in turn from a shared counter by the calling thread and its helpers;
+    the first error stops the others after their current chunk."""
 
     def __init__(self, fn, calls):
         self._fn = fn
         self._calls = calls
-        self._results = [None] * len(calls)
+        self.results = [None] * len(calls)
         self._next = 0
+        self._unfinished = len(calls)
         self._lock = threading.Lock()
-        self._failed = False
+        # Held until the call is over; a plain lock is the cheapest thing to wait on (and Ctrl-C interrupts it).
+        self._running = threading.Lock()
+        self._running.acquire()
+        self.error = None
 
     def _take(self):
         with self._lock:
-            index = self._next
+            if self._next >= len(self._calls) or self.error is not None:
+                return None
             self._next += 1
-        return index if index < len(self._calls) and not self._failed else None
+            return self._next - 1
 
-    def _drain(self):
-        try:
-            while (index := self._take()) is not None:
-                self._results[index] = self._fn(*self._calls[index])
-        except BaseException:
-            self._failed = True
-            raise
+    def _done(self, error=None):
+        with self._lock:
+            self._unfinished -= 1
+            self._fail(error)
 
-    def run(self, pool, workers):
-        futures = [pool.submit(self._drain) for _ in range(min(workers, len(self._calls)))]
+    def _fail(self, error):
+        """Record the first error (if any); called with the lock held."""
+        if error is not None and self.error is None:
+            self.error = error
+        # After an error the untaken chunks never finish: the call is over once the taken ones are.
+        if self._unfinished == 0 or (self.error is not None and self._unfinished == len(self._calls) - self._next):
+            if self._running.locked():
+                self._running.release()
+
+    def drain(self):
+        while (index := self._take()) is not None:
+            try:
+                self.results[index] = self._fn(*self._calls[index])
+            except BaseException as exc:
+                self._done(exc)
+                return
+            self._done()
+
+    def wait(self):
         try:
-            for future in futures:
-                future.result()
-        except BaseException:
-            self._failed = True
+            self._running.acquire()
+        except BaseException as exc:  # Ctrl-C while waiting: the helpers stop after their current chunk
+            with self._lock:
+                self._fail(exc)
             raise
-        return self._results
+        if self.error is not None:
+            raise self.error
+
+
+class _Team:
+    """Helper threads shared by every call, as many as the largest call has wanted: a call posts its
+    queue, wakes as many helpers as it wants, and drains the queue itself too, so a small call need not
+    wait for any helper to wake up, and a call whose helpers are busy elsewhere still progresses."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._posted = collections.deque()  # [queue, helpers still wanted]
+        self.threads = 0
+
+    def run(self, queue, helpers):
+        entry = [queue, helpers]
+        with self._lock:
+            self._posted.append(entry)
+            while self.threads < helpers:
+                self.threads += 1
+                threading.Thread(target=self._help, name=f"gilkit-helper-{self.threads}", daemon=True).start()
+            self._wakeup.notify(helpers)
+        try:
+            queue.drain()
+        finally:
+            with self._lock:
+                if entry in self._posted:
+                    self._posted.remove(entry)  # every chunk is taken: late helpers need not look
+        queue.wait()
+        return queue.results
+
+    def _help(self):
+        while True:
+            with self._lock:
+                while not self._posted:
+                    self._wakeup.wait()
+                entry = self._posted[0]
+                entry[1] -= 1
+                if entry[1] == 0:
+                    self._posted.popleft()
+            entry[0].drain()
+
+
+_TEAM = _Team()
 
 
 def _gather(pool, fn, calls):
@@ -100,20 +164,11 @@ def _gather(pool, fn, calls):
         raise
 
 
-# Pools are created once per size and reused; the lock makes creation safe when several threads
-# (or free-threaded interpreters) call kernels at the same time.
+# Process pools are created once per size and reused; the lock makes creation safe when several
+# threads (or free-threaded interpreters) call kernels at the same time.
 _pools_lock = threading.Lock()
-_thread_pools = {}
 _process_pools = {}
 _start_method = None
-
-
-def _thread_pool(workers):
-    with _pools_lock:
-        pool = _thread_pools.get(workers)
-        if pool is None:
-            pool = _thread_pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix=f"gilkit-{workers}")
-        return pool
 
 
 def _run_openmp(job, workers):
