@@ -1,4 +1,5 @@
-"""What processes cost: pool start-up, per-call overhead on a tiny problem, and moving 100 MB.
+"""What processes cost: pool start-up, per-call overhead on a tiny problem, moving 100 MB, and what
+gilkit.shared_array saves.
 
     python benchmarks/process_costs.py [--start-method spawn|forkserver|fork]
 
@@ -90,6 +91,29 @@ def move_100mb(method):
     return pickled, shared, local, len(pickle.dumps(array, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+def shared_vs_copied(workers):
+    """sum_squares of 2*10^7 values: inline and on threads, then on processes with an ordinary array
+    (copied into shared memory on every call) and with a gilkit.shared_array (passed by name)."""
+    plain = np.random.default_rng(0).random(20_000_000)
+    shared = gilkit.shared_array(plain.shape)
+    shared[...] = plain
+    calls = {
+        "inline (1 worker)": functools.partial(gilkit.sum_squares, plain),
+        f"threads, {workers} workers": functools.partial(gilkit.sum_squares, plain, workers=workers),
+        f"processes, {workers} workers, ordinary array": functools.partial(
+            gilkit.sum_squares, plain, workers=workers, mode="processes"),
+        f"processes, {workers} workers, shared_array": functools.partial(
+            gilkit.sum_squares, shared, workers=workers, mode="processes"),
+    }
+    times = {label: [] for label in calls}
+    for call in calls.values():
+        call()  # pools up, pages touched
+    for _ in range(7):  # interleaved, so drift hits every variant alike
+        for label, call in calls.items():
+            times[label].append(median_time(call, 1))
+    return {label: statistics.median(values) for label, values in times.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start-method", default=_executor.default_start_method())
@@ -107,6 +131,9 @@ def main():
     print(f"  pickled through the pool's pipe: {1000 * pickled:8.1f} ms")
     print(f"  copied into shared memory:       {1000 * shared:8.1f} ms")
     print(f"  (summing it in this process:     {1000 * local:8.1f} ms)")
+    print("\nsum_squares of 2*10^7 values (160 MB), median of 7 interleaved runs:")
+    for label, seconds in shared_vs_copied(workers).items():
+        print(f"  {label:<45} {1000 * seconds:8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -104,3 +104,51 @@ def test_an_openmp_less_build_refuses_mode_openmp_clearly(monkeypatch):
     monkeypatch.setattr(_executor, "OPENMP_ENABLED", False)
     with pytest.raises(RuntimeError, match="compiled without OpenMP"):
         gilkit.sum_squares(VALUES, impl="native", workers=2, mode="openmp")
+
+
+def test_a_shared_array_goes_to_the_workers_without_a_copy(monkeypatch):
+    values = gilkit.shared_array(VALUES.shape)
+    values[...] = VALUES
+    created = []
+    real = _executor.shared_memory.SharedMemory
+
+    def counting(*args, **kwargs):
+        created.append(kwargs.get("create", False))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_executor.shared_memory, "SharedMemory", counting)
+    assert same_bits(gilkit.sum_squares(values, workers=2, mode="processes"), gilkit.sum_squares(VALUES))
+    assert True not in created  # no temporary segment: the workers attached to the array's own
+    gilkit.sum_squares(VALUES, workers=2, mode="processes")
+    assert True in created  # while an ordinary array is copied into one
+
+
+def test_a_view_of_a_shared_array_works_and_the_segment_goes_with_the_last_view():
+    import gc
+
+    before = shared_memory_segments()
+    image = gilkit.shared_array((40, 30))
+    (segment,) = shared_memory_segments() - before
+    image[...] = np.random.default_rng(9).normal(size=(40, 30))
+    rows = image[5:25]  # a C-contiguous view inside the segment
+    del image
+    gc.collect()
+    assert segment in shared_memory_segments()  # the view still needs it
+    assert np.array_equal(gilkit.box_blur(rows, 2, workers=2, mode="processes"), gilkit.box_blur(np.array(rows), 2))
+    del rows
+    gc.collect()
+    assert segment not in shared_memory_segments()
+
+
+@pytest.mark.parametrize("shape, dtype, error, word", [
+    ("3", np.float64, TypeError, "shape"), ((2, -1), np.float64, ValueError, "shape"),
+    ((2.0,), np.float64, TypeError, "shape"), (3, object, TypeError, "dtype"), (3, "no-such-type", TypeError, "dtype"),
+])
+def test_shared_array_refuses_bad_arguments(shape, dtype, error, word):
+    with pytest.raises(error, match=word):
+        gilkit.shared_array(shape, dtype)
+
+
+def test_shared_array_is_zeroed_and_shaped():
+    array = gilkit.shared_array((3, 4), np.int32)
+    assert array.shape == (3, 4) and array.dtype == np.int32 and array.flags.c_contiguous and not array.any()

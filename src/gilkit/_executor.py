@@ -16,6 +16,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
+from . import _shared
 from ._compat import OPENMP_ENABLED, chunk_function, native_module
 
 
@@ -153,11 +154,16 @@ class _Team:
 _TEAM = _Team()
 
 
+#: Process-pool tasks per worker: each task carries a run of consecutive chunks, so the pipe is crossed
+#: a few times per call rather than once per chunk, and a worker that finishes early takes another run.
+TASKS_PER_PROCESS = 4
+
+
 def _gather(pool, fn, calls):
-    """One task per chunk on a process pool (its workers cannot share a counter)."""
+    """Each call's result, in order, from tasks of consecutive calls (process workers share no counter)."""
     futures = [pool.submit(fn, *args) for args in calls]
     try:
-        return [future.result() for future in futures]
+        return [result for future in futures for result in future.result()]
     except BaseException:
         for future in futures:
             future.cancel()
@@ -248,29 +254,37 @@ def _discard_process_pool(pool):
 
 def _run_processes(job, impl, workers):
     chunk_function(impl, job.kernel, job.function)  # a missing native build fails here, clearly, not in a worker
-    segments = []
+    segments = []  # the temporary ones, for arrays that do not live in a shared_array already
+    specs = []
     try:
         for array in job.arrays:
-            segment = shared_memory.SharedMemory(create=True, size=max(array.nbytes, 1))
-            segments.append(segment)
-            np.ndarray(array.shape, array.dtype, buffer=segment.buf)[...] = array
-        specs = tuple((segment.name, array.dtype.str, array.shape) for segment, array in zip(segments, job.arrays))
+            location = _shared.locate(array)
+            if location is None:
+                segment = shared_memory.SharedMemory(create=True, size=max(array.nbytes, 1))
+                segments.append((array, segment))
+                np.ndarray(array.shape, array.dtype, buffer=segment.buf)[...] = array
+                location = (segment.name, 0)
+            specs.append((*location, array.dtype.str, array.shape))
         pool = _process_pool(workers)
-        calls = [(impl, job.kernel, job.function, specs, job.params, start, stop) for start, stop in job.chunks]
+        chunks = list(job.chunks)
+        per_task = -(-len(chunks) // (TASKS_PER_PROCESS * workers))
+        calls = [(impl, job.kernel, job.function, tuple(specs), job.params, chunks[first : first + per_task])
+                 for first in range(0, len(chunks), per_task)]
         try:
-            results = _gather(pool, _process_chunk, calls)
+            results = _gather(pool, _process_chunks, calls)
         except BrokenProcessPool as exc:
             _discard_process_pool(pool)
             raise RuntimeError(
                 f"a gilkit worker process died while running {job.kernel} (killed, or crashed); "
                 "the pool was discarded and the next call starts a new one"
             ) from exc
-        for index in job.outputs:
-            array = job.arrays[index]
-            array[...] = np.ndarray(array.shape, array.dtype, buffer=segments[index].buf)
+        outputs = [job.arrays[index] for index in job.outputs]
+        for array, segment in segments:
+            if any(array is output for output in outputs):
+                array[...] = np.ndarray(array.shape, array.dtype, buffer=segment.buf)
         return results
     finally:
-        for segment in segments:
+        for _, segment in segments:
             segment.close()
             segment.unlink()
 
@@ -281,16 +295,16 @@ def _attach(name):
     return shared_memory.SharedMemory(name=name)
 
 
-def _process_chunk(impl, kernel, function, specs, params, start, stop):
-    """Runs in a worker process: attach the shared arrays, run one chunk, detach."""
+def _process_chunks(impl, kernel, function, specs, params, chunks):
+    """Runs in a worker process: attach the shared arrays, run the chunks, detach."""
     fn = chunk_function(impl, kernel, function)
-    segments = [_attach(name) for name, _, _ in specs]
+    segments = [_attach(name) for name, _, _, _ in specs]
     views = [
-        memoryview(np.ndarray(shape, np.dtype(dtype), buffer=segment.buf))
-        for segment, (_, dtype, shape) in zip(segments, specs)
+        memoryview(np.ndarray(shape, np.dtype(dtype), buffer=segment.buf, offset=offset))
+        for segment, (_, offset, dtype, shape) in zip(segments, specs)
     ]
     try:
-        return fn(*views, *params, start, stop)
+        return [fn(*views, *params, start, stop) for start, stop in chunks]
     finally:
         for view in views:
             view.release()

@@ -1,0 +1,103 @@
+"""Arrays in shared memory, allocated once: ``mode="processes"`` passes them to its workers by name.
+
+An ordinary array is copied into a temporary shared-memory segment on every processes-mode call; an
+array from :func:`shared_array` (or any C-contiguous view of it) already lives in one, so only its
+name and offset travel. The segment is unlinked when the array and every view of it are gone (or at
+interpreter exit); the resource tracker unlinks it if the process is killed first.
+"""
+
+import math
+import mmap
+import operator
+import os
+import secrets
+import threading
+import weakref
+from multiprocessing import resource_tracker
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+try:
+    import _posixshmem  # what multiprocessing.shared_memory uses on POSIX
+except ImportError:  # Windows: shared_array still works, but processes mode copies it like any array
+    _posixshmem = None
+
+_lock = threading.Lock()
+#: name -> (first address, end address) of each live segment made here.
+_segments = {}
+
+
+def shared_array(shape: int | tuple[int, ...], dtype: DTypeLike = np.float64) -> NDArray:
+    """A new zero-filled C-contiguous array in shared memory, for ``mode="processes"`` calls without a copy.
+
+    Use it like any NumPy array (fill it, slice it, pass it to any kernel); its memory is released when
+    the array and every view of it are gone.
+    """
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be a NumPy dtype: {exc}") from None
+    if dtype.hasobject:
+        raise TypeError(f"dtype must hold no Python objects, got {dtype}")
+    shape = _shape(shape)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if _posixshmem is None:
+        return np.zeros(shape, dtype)
+    name, buffer = _create_segment(max(nbytes, 1))
+    array = np.frombuffer(buffer, dtype=dtype, count=math.prod(shape)).reshape(shape)
+    start = array.__array_interface__["data"][0]
+    with _lock:
+        _segments[name] = (start, start + nbytes)
+    # The mapping itself closes when the last view is gone; the name must go then too.
+    weakref.finalize(array.base, _unlink, name)
+    return array
+
+
+def _shape(shape):
+    try:
+        dims = (operator.index(shape),) if not isinstance(shape, tuple) else tuple(map(operator.index, shape))
+    except TypeError:
+        raise TypeError(f"shape must be an integer or a tuple of integers, got {shape!r}") from None
+    if any(dim < 0 for dim in dims):
+        raise ValueError(f"shape must not have negative dimensions, got {dims}")
+    return dims
+
+
+def _create_segment(size):
+    while True:
+        name = "psm_gilkit_" + secrets.token_hex(6)  # psm_: the prefix multiprocessing's segments have
+        try:
+            fd = _posixshmem.shm_open("/" + name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600)
+        except FileExistsError:
+            continue
+        break
+    try:
+        os.ftruncate(fd, size)
+        buffer = mmap.mmap(fd, size)
+    except BaseException:
+        _posixshmem.shm_unlink("/" + name)
+        raise
+    finally:
+        os.close(fd)
+    resource_tracker.register("/" + name, "shared_memory")
+    return name, buffer
+
+
+def _unlink(name):
+    with _lock:
+        del _segments[name]
+    _posixshmem.shm_unlink("/" + name)
+    resource_tracker.unregister("/" + name, "shared_memory")
+
+
+def locate(array):
+    """(segment name, byte offset) when ``array`` is C-contiguous and lies in a shared_array's segment."""
+    if not array.flags.c_contiguous:
+        return None
+    start = array.__array_interface__["data"][0]
+    with _lock:
+        for name, (first, end) in _segments.items():
+            if first <= start and start + array.nbytes <= end:
+                return name, start - first
+    return None
