@@ -1,7 +1,9 @@
 """Time every (kernel, impl, mode, workers) cell and derive speedups: the engine behind `gilkit bench`.
 
 Each impl gets a problem sized so one call takes a comparable, bounded time (the pure-Python twin a
-smaller one), so impls are compared by throughput (items per second) and workers by speedup.
+smaller one), so impls are compared by throughput (items per second) and workers by speedup. The
+compiled sizes give each cell about 50-200 ms on the avx512 variant (a few times that on the
+baseline), long enough for the heartbeat to see who holds the GIL.
 """
 
 import math
@@ -30,11 +32,11 @@ class Workload:
 WORKLOADS = {
     w.kernel: w
     for w in [
-        Workload("mandelbrot", "pixels", {"native": (900, 450), "python": (240, 120)}),
-        Workload("count_primes", "numbers", {"native": (200_000_000, 50_000_000), "python": (2_000_000, 500_000)}),
-        Workload("estimate_pi", "samples", {"native": (50_000_000, 20_000_000), "python": (4 << 16, 2 << 16)}),
-        Workload("box_blur", "pixels", {"native": (2000, 1000), "python": (120, 60)}),
-        Workload("sum_squares", "values", {"native": (20_000_000, 10_000_000), "python": (1_000_000, 200_000)}),
+        Workload("mandelbrot", "pixels", {"native": (1800, 900), "python": (240, 120)}),
+        Workload("count_primes", "numbers", {"native": (500_000_000, 150_000_000), "python": (8_000_000, 2_000_000)}),
+        Workload("estimate_pi", "samples", {"native": (200_000_000, 60_000_000), "python": (4 << 16, 2 << 16)}),
+        Workload("box_blur", "pixels", {"native": (5000, 2500), "python": (800, 400)}),
+        Workload("sum_squares", "values", {"native": (60_000_000, 20_000_000), "python": (1_000_000, 200_000)}),
     ]
 }
 
