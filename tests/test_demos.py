@@ -15,7 +15,7 @@ from gilkit import demos
 
 @pytest.fixture(scope="module")
 def io_result():
-    return demos.io_demo(threads=4, tasks=8, latency=0.05, file_mb=1, primes_n=500_000)
+    return demos.io_demo(threads=4, tasks=8, latency=0.05, file_mb=1, primes_n=2_000_000)
 
 
 def speedups(result):
