@@ -2,8 +2,9 @@
 # Regenerates benchmarks/results/ (the README's tables and plots) with one command:
 #   benchmarks/run.sh [PYTHON]      # PYTHON defaults to `python`; gilkit must be installed in it
 # Writes <build>-info.txt (the machine and build), <build>.json, <build>.png, <build>-bench.txt, the
-# demos' <build>-demo-*.txt and process-costs-<build>.txt, where <build> is "gil" or "freethreaded";
-# once both runs exist, compare.txt and readme-tables.md set them side by side.
+# demos' <build>-demo-*.txt, process-costs-<build>.txt and, where the peers are installed
+# (pip install ".[peers]"), peers-<build>.txt, where <build> is "gil" or "freethreaded"; once both runs
+# exist, compare.txt and readme-tables.md set them side by side.
 set -euo pipefail
 cd "$(dirname "$0")/results"
 py=${1:-python}
@@ -18,6 +19,9 @@ for demo in io locks responsive; do
   "$py" -m gilkit demo "$demo" | tee "$build-demo-$demo.txt"
 done
 "$py" ../process_costs.py | tee "process-costs-$build.txt"
+if "$py" -c 'import numba, scipy, cv2, threadpoolctl' 2>/dev/null; then
+  "$py" ../peers.py | tee "peers-$build.txt"
+fi
 if [[ -f gil.json && -f freethreaded.json ]]; then
   "$py" -m gilkit bench --compare gil.json freethreaded.json | tee compare.txt
 fi

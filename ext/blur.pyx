@@ -1,13 +1,14 @@
 """Native box blur with edge clamping; the pure-Python twin is gilkit/_python/blur.py.
 
 Separable running sums, so the cost per pixel barely grows with the radius (the definition, operation
-for operation, is the twin's docstring). The twin handles one row at a time; here the horizontal sums
-of ROWS_AT_ONCE rows advance together, independent chains the CPU overlaps, and the column sums are
-updated a whole row at a time, which the compiler turns into SIMD. Neither changes any pixel's
-operations, so both give the same bits.
+for operation, is the twin's docstring, including the direct sums that redo a chunk whose result is
+not all finite). The twin handles one row at a time; here the horizontal sums of ROWS_AT_ONCE rows
+advance together, independent chains the CPU overlaps, and the column sums are updated a whole row at
+a time, which the compiler turns into SIMD. Neither changes any pixel's operations.
 """
 
 from cython.parallel cimport prange
+from libc.math cimport isfinite
 from libc.stdlib cimport calloc, free
 
 from _spans cimport check_chunks, check_span, rows_of
@@ -43,47 +44,68 @@ cdef void _column_sums(const double *image, double *col, const double *previous,
         col[width - 1 + j] = col[width - 1]
 
 
-cdef int _box_blur_rows(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
-                        Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop) noexcept nogil:
-    """Rows [row_start, row_stop) of the blurred image; -1 when memory runs out."""
+cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ssize_t width, Py_ssize_t radius,
+                      Py_ssize_t row_start, Py_ssize_t row_stop, double *sums, bint direct) noexcept nogil:
+    """Rows [row_start, row_stop) by running sums, or by direct sums when ``direct``; True when any result
+    is not finite. ``sums`` holds ROWS_AT_ONCE + 1 rows of width + 2r values."""
     cdef Py_ssize_t padded = width + 2 * radius, window = 2 * radius + 1
-    # ROWS_AT_ONCE padded rows of column sums, and one row that a short last group writes instead of out.
-    cdef double *sums = <double *> calloc((ROWS_AT_ONCE + 1) * padded, sizeof(double))
-    cdef double *spare
+    cdef double *spare = sums + ROWS_AT_ONCE * padded  # what a short last group writes instead of out
     cdef double *dest[ROWS_AT_ONCE]
     cdef double run[ROWS_AT_ONCE]
     cdef double count = (2.0 * radius + 1.0) * (2.0 * radius + 1.0)
-    cdef const double *x = &image[0]
+    cdef double total
     cdef const double *p
-    cdef Py_ssize_t i, first, g, j, k
-    if sums == NULL:
-        return -1
-    spare = sums + ROWS_AT_ONCE * padded
+    cdef Py_ssize_t i, first, rows, g, j, k
+    cdef bint nonfinite = False
     first = row_start
     while first < row_stop:
+        rows = min(<Py_ssize_t> ROWS_AT_ONCE, row_stop - first)
         for g in range(ROWS_AT_ONCE):
             i = first + g
-            if i < row_stop:
-                _column_sums(x, sums + g * padded + radius, sums + (g + ROWS_AT_ONCE - 1) % ROWS_AT_ONCE * padded
-                             + radius, height, width, radius, i, i == row_start)
-                dest[g] = &out[i * width]
+            if g < rows:
+                _column_sums(image, sums + g * padded + radius, sums + (g + ROWS_AT_ONCE - 1) % ROWS_AT_ONCE * padded
+                             + radius, height, width, radius, i, direct or i == row_start)
+                dest[g] = out + i * width
             else:
                 dest[g] = spare
-        for g in range(ROWS_AT_ONCE):
-            p = sums + g * padded
-            run[g] = 0.0
-            for k in range(window):
-                run[g] = run[g] + p[k]
-            dest[g][0] = run[g]
-        for j in range(1, width):
+        if direct:
+            for g in range(rows):
+                p = sums + g * padded
+                for j in range(width):
+                    total = 0.0
+                    for k in range(window):
+                        total = total + p[j + k]
+                    dest[g][j] = total
+        else:
             for g in range(ROWS_AT_ONCE):
                 p = sums + g * padded
-                run[g] = (run[g] + p[j + window - 1]) - p[j - 1]
-                dest[g][j] = run[g]
-        for g in range(ROWS_AT_ONCE):
+                run[g] = 0.0
+                for k in range(window):
+                    run[g] = run[g] + p[k]
+                dest[g][0] = run[g]
+            for j in range(1, width):
+                for g in range(ROWS_AT_ONCE):
+                    p = sums + g * padded
+                    run[g] = (run[g] + p[j + window - 1]) - p[j - 1]
+                    dest[g][j] = run[g]
+            for g in range(rows):
+                nonfinite |= not isfinite(run[g])  # the twin's docstring says why the last sum tells
+        for g in range(rows):
             for j in range(width):
                 dest[g][j] = dest[g][j] / count
         first += ROWS_AT_ONCE
+    return nonfinite
+
+
+cdef int _box_blur_rows(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
+                        Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop) noexcept nogil:
+    """Rows [row_start, row_stop) of the blurred image; -1 when memory runs out."""
+    cdef double *sums = <double *> calloc((ROWS_AT_ONCE + 1) * (width + 2 * radius), sizeof(double))
+    if sums == NULL:
+        return -1
+    if _blur_chunk(&image[0], &out[0], height, width, radius, row_start, row_stop, sums, False):
+        # A NaN or an infinity stays in a running sum after its pixel has left the window.
+        _blur_chunk(&image[0], &out[0], height, width, radius, row_start, row_stop, sums, True)
     free(sums)
     return 0
 

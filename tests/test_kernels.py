@@ -97,6 +97,16 @@ def test_box_blur_of_small_integers_is_exact(impl, workers, shape, radius):
     assert same_bits(gilkit.box_blur(image, radius, impl=impl, workers=workers), reference.box_blur(image, radius))
 
 
+def test_box_blur_nan_and_infinity_stay_inside_their_windows(impl, workers):
+    image = np.random.default_rng(3).normal(size=(2 * BLUR_ROWS_PER_CHUNK + 5, 21))
+    image[5, 3], image[70, 10], image[71, 12] = np.nan, np.inf, -np.inf
+    blurred, direct = gilkit.box_blur(image, 2, impl=impl, workers=workers), reference.box_blur(image, 2)
+    assert np.array_equal(np.isnan(blurred), np.isnan(direct)) and np.array_equal(np.isinf(blurred), np.isinf(direct))
+    assert np.isnan(direct).sum() == 25 + 4 * 3  # the NaN's window, and where +inf's and -inf's windows overlap
+    finite = np.isfinite(direct)
+    assert np.allclose(blurred[finite], direct[finite], rtol=0, atol=1e-12 * np.abs(image[np.isfinite(image)]).max())
+
+
 @pytest.mark.parametrize(
     "make_image",
     [

@@ -1,5 +1,7 @@
 """Box blur with edge clamping by separable running sums (twin of ext/blur.pyx)."""
 
+import math
+
 
 def box_blur_rows(image, out, height, width, radius, row_start, row_stop):
     """Rows [row_start, row_stop) of the blurred ``height`` x ``width`` row-major image.
@@ -15,12 +17,27 @@ def box_blur_rows(image, out, height, width, radius, row_start, row_stop):
     * each pixel is run / (2r+1)**2.
 
     The column sums restart at every chunk and the horizontal sums at every row, so the rounding error
-    stays bounded (within about 1e-15 of the window's magnitude) and never depends on the workers.
+    stays bounded by the magnitudes summed since the restart and never depends on the workers.
+
+    A NaN or an infinity would stay in a running sum after its pixel left the window, so a chunk with a
+    result that is not finite is computed again with every sum direct (restarted at every row and
+    pixel). A running sum that is not finite stays so (NaN stays NaN, inf stays inf or becomes NaN) and
+    every column sum of a row enters its horizontal sum, so a row has such a result exactly when its
+    last horizontal sum is not finite: that one value is checked.
     """
+    if not _blur_rows(image, out, height, width, radius, row_start, row_stop, direct=False):
+        _blur_rows(image, out, height, width, radius, row_start, row_stop, direct=True)
+
+
+def _blur_rows(image, out, height, width, radius, row_start, row_stop, direct):
+    """The rows by running sums, or by direct sums when ``direct``; False when any result is not finite."""
     count = (2.0 * radius + 1.0) * (2.0 * radius + 1.0)
+    window = 2 * radius + 1
+    finite = True
     col = [0.0] * width
     for i in range(row_start, row_stop):
-        if i == row_start:
+        if direct or i == row_start:
+            col = [0.0] * width
             for di in range(-radius, radius + 1):
                 above = min(max(i + di, 0), height - 1) * width
                 for j in range(width):
@@ -32,9 +49,16 @@ def box_blur_rows(image, out, height, width, radius, row_start, row_stop):
                 col[j] = (col[j] + image[entering + j]) - image[leaving + j]
         padded = [col[0]] * radius + col + [col[-1]] * radius
         run = 0.0
-        for k in range(2 * radius + 1):
-            run = run + padded[k]
-        out[i * width] = run / count
-        for j in range(1, width):
-            run = (run + padded[j + 2 * radius]) - padded[j - 1]
+        for j in range(width):
+            if direct:
+                run = 0.0
+                for k in range(window):
+                    run = run + padded[j + k]
+            elif j == 0:
+                for k in range(window):
+                    run = run + padded[k]
+            else:
+                run = (run + padded[j + window - 1]) - padded[j - 1]
             out[i * width + j] = run / count
+        finite = finite and math.isfinite(run)
+    return finite
