@@ -20,3 +20,19 @@ cdef inline Py_ssize_t rows_of(Py_ssize_t size, Py_ssize_t width) except -1:
     if width <= 0 or size % width != 0:
         raise ValueError(f"a buffer of {size} items does not hold whole rows of width {width}")
     return size // width
+
+
+cdef extern from *:
+    """
+    /* A read the compiler cannot hoist out of a loop: a signal handler or another thread sets the flag. */
+    static inline int gilkit_cancelled(const int *flag) { return *(const volatile int *)flag != 0; }
+    """
+    # Every nogil loop that can run long polls its call's flag and returns early once it is set; the
+    # caller then discards the partial result (see gilkit._cancel).
+    bint cancelled "gilkit_cancelled" (const int *flag) noexcept nogil
+
+
+cdef inline int check_cancel(const int[::1] cancel) except -1:
+    if cancel.shape[0] != 1:
+        raise ValueError("cancel must hold exactly one int")
+    return 0

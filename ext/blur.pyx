@@ -11,10 +11,11 @@ from cython.parallel cimport prange
 from libc.math cimport isfinite
 from libc.stdlib cimport calloc, free
 
-from _spans cimport check_chunks, check_span, rows_of
+from _spans cimport cancelled, check_cancel, check_chunks, check_span, rows_of
 
 cdef enum:
     ROWS_AT_ONCE = 8
+    POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
 
 
 cdef inline Py_ssize_t _clamp(Py_ssize_t k, Py_ssize_t size) noexcept nogil:
@@ -22,7 +23,7 @@ cdef inline Py_ssize_t _clamp(Py_ssize_t k, Py_ssize_t size) noexcept nogil:
 
 
 cdef void _column_sums(const double *image, double *col, const double *previous, Py_ssize_t height,
-                       Py_ssize_t width, Py_ssize_t radius, Py_ssize_t i, bint restart) noexcept nogil:
+                       Py_ssize_t width, Py_ssize_t radius, Py_ssize_t i, bint restart, const int *cancel) noexcept nogil:
     """Row i's sums over the 2r+1 rows around it, then r copies of each edge value on either side."""
     cdef const double *add
     cdef const double *sub
@@ -31,6 +32,8 @@ cdef void _column_sums(const double *image, double *col, const double *previous,
         for j in range(width):
             col[j] = 0.0
         for di in range(-radius, radius + 1):
+            if cancelled(cancel):
+                return
             add = image + _clamp(i + di, height) * width
             for j in range(width):
                 col[j] = col[j] + add[j]
@@ -45,7 +48,8 @@ cdef void _column_sums(const double *image, double *col, const double *previous,
 
 
 cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ssize_t width, Py_ssize_t radius,
-                      Py_ssize_t row_start, Py_ssize_t row_stop, double *sums, bint direct) noexcept nogil:
+                      Py_ssize_t row_start, Py_ssize_t row_stop, double *sums, bint direct,
+                      const int *cancel) noexcept nogil:
     """Rows [row_start, row_stop) by running sums, or by direct sums when ``direct``; True when any result
     is not finite. ``sums`` holds ROWS_AT_ONCE + 1 rows of width + 2r values."""
     cdef Py_ssize_t padded = width + 2 * radius, window = 2 * radius + 1
@@ -58,13 +62,13 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
     cdef Py_ssize_t i, first, rows, g, j, k
     cdef bint nonfinite = False
     first = row_start
-    while first < row_stop:
+    while first < row_stop and not cancelled(cancel):
         rows = min(<Py_ssize_t> ROWS_AT_ONCE, row_stop - first)
         for g in range(ROWS_AT_ONCE):
             i = first + g
             if g < rows:
                 _column_sums(image, sums + g * padded + radius, sums + (g + ROWS_AT_ONCE - 1) % ROWS_AT_ONCE * padded
-                             + radius, height, width, radius, i, direct or i == row_start)
+                             + radius, height, width, radius, i, direct or i == row_start, cancel)
                 dest[g] = out + i * width
             else:
                 dest[g] = spare
@@ -74,6 +78,8 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
                 for j in range(width):
                     total = 0.0
                     for k in range(window):
+                        if k % POLL_EVERY == POLL_EVERY - 1 and cancelled(cancel):
+                            return False
                         total = total + p[j + k]
                     dest[g][j] = total
         else:
@@ -81,6 +87,8 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
                 p = sums + g * padded
                 run[g] = 0.0
                 for k in range(window):
+                    if k % POLL_EVERY == POLL_EVERY - 1 and cancelled(cancel):
+                        return False
                     run[g] = run[g] + p[k]
                 dest[g][0] = run[g]
             for j in range(1, width):
@@ -98,14 +106,14 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
 
 
 cdef int _box_blur_rows(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
-                        Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop) noexcept nogil:
+                        Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop, const int *cancel) noexcept nogil:
     """Rows [row_start, row_stop) of the blurred image; -1 when memory runs out."""
     cdef double *sums = <double *> calloc((ROWS_AT_ONCE + 1) * (width + 2 * radius), sizeof(double))
     if sums == NULL:
         return -1
-    if _blur_chunk(&image[0], &out[0], height, width, radius, row_start, row_stop, sums, False):
+    if _blur_chunk(&image[0], &out[0], height, width, radius, row_start, row_stop, sums, False, cancel):
         # A NaN or an infinity stays in a running sum after its pixel has left the window.
-        _blur_chunk(&image[0], &out[0], height, width, radius, row_start, row_stop, sums, True)
+        _blur_chunk(&image[0], &out[0], height, width, radius, row_start, row_stop, sums, True, cancel)
     free(sums)
     return 0
 
@@ -124,33 +132,36 @@ cdef int _raise_no_memory(Py_ssize_t width, Py_ssize_t radius) except -1:
 
 
 def box_blur_rows(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
-                  Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop, *, bint release_gil=True):
+                  Py_ssize_t radius, Py_ssize_t row_start, Py_ssize_t row_stop, const int[::1] cancel, *,
+                  bint release_gil=True):
     """Rows [row_start, row_stop) of the blurred ``height`` x ``width`` row-major image (running sums
-    restarted at row_start)."""
+    restarted at row_start), or stop early once cancel[0] is set."""
     cdef int status
     _check_images(image, out, height, width, radius)
     check_span(row_start, row_stop, height)
+    check_cancel(cancel)
     if row_start == row_stop:
         return
     if release_gil:
         with nogil:
-            status = _box_blur_rows(image, out, height, width, radius, row_start, row_stop)
+            status = _box_blur_rows(image, out, height, width, radius, row_start, row_stop, &cancel[0])
     else:
-        status = _box_blur_rows(image, out, height, width, radius, row_start, row_stop)
+        status = _box_blur_rows(image, out, height, width, radius, row_start, row_stop, &cancel[0])
     if status < 0:
         _raise_no_memory(width, radius)
 
 
 def box_blur_rows_openmp(const double[::1] image, double[::1] out, Py_ssize_t height, Py_ssize_t width,
                          Py_ssize_t radius, const long long[::1] starts, const long long[::1] stops,
-                         int num_threads):
+                         int num_threads, const int[::1] cancel):
     """Every chunk of rows in one call: an OpenMP prange over the chunks."""
     cdef Py_ssize_t c
     cdef int failures = 0
     _check_images(image, out, height, width, radius)
     check_chunks(starts, stops, height)
+    check_cancel(cancel)
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="dynamic"):
         if starts[c] < stops[c]:
-            failures += _box_blur_rows(image, out, height, width, radius, starts[c], stops[c]) < 0
+            failures += _box_blur_rows(image, out, height, width, radius, starts[c], stops[c], &cancel[0]) < 0
     if failures:
         _raise_no_memory(width, radius)

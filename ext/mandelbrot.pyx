@@ -8,14 +8,15 @@ the scalar definition in the twin. Dead lanes keep iterating harmlessly; their v
 
 from cython.parallel cimport prange
 
-from _spans cimport check_chunks, check_span, rows_of
+from _spans cimport cancelled, check_cancel, check_chunks, check_span, rows_of
 
 cdef enum:
     LANES = 16
+    POLL_EVERY = 1 << 16  # iterations between two looks at the cancel flag (a power of two)
 
 
 cdef void _mandelbrot_block(int *out, Py_ssize_t lanes, double cr0, double dx, Py_ssize_t j0, double ci,
-                            int max_iter) noexcept nogil:
+                            int max_iter, const int *cancel) noexcept nogil:
     """Pixels j0 .. j0+lanes-1 (lanes <= LANES) of one row, written to out[0 .. lanes-1]."""
     cdef double cr[LANES]
     cdef double zr[LANES]
@@ -44,38 +45,45 @@ cdef void _mandelbrot_block(int *out, Py_ssize_t lanes, double cr0, double dx, P
             t = zr2 - zi2 + cr[lane]
             zi[lane] = 2.0 * zr[lane] * zi[lane] + ci
             zr[lane] = t
-        if not any_alive:
+        if not any_alive or (n % POLL_EVERY == POLL_EVERY - 1 and cancelled(cancel)):
             break
     for lane in range(lanes):
         out[lane] = <int> count[lane]
 
 
 cdef void _mandelbrot_rows(int[::1] out, Py_ssize_t width, int max_iter, double xmin, double ymin, double dx,
-                           double dy, Py_ssize_t row_start, Py_ssize_t row_stop) noexcept nogil:
+                           double dy, Py_ssize_t row_start, Py_ssize_t row_stop, const int *cancel) noexcept nogil:
     cdef Py_ssize_t i, j0, block
     cdef double ci
     for i in range(row_start, row_stop):
         ci = ymin + i * dy
         for block in range((width + LANES - 1) // LANES):
+            if cancelled(cancel):
+                return
             j0 = block * LANES
-            _mandelbrot_block(&out[i * width + j0], min(<Py_ssize_t> LANES, width - j0), xmin, dx, j0, ci, max_iter)
+            _mandelbrot_block(&out[i * width + j0], min(<Py_ssize_t> LANES, width - j0), xmin, dx, j0, ci, max_iter,
+                              cancel)
 
 
 def mandelbrot_rows(int[::1] out, Py_ssize_t width, int max_iter, double xmin, double ymin, double dx, double dy,
-                    Py_ssize_t row_start, Py_ssize_t row_stop, *, bint release_gil=True):
-    """Fill rows [row_start, row_stop) of the row-major image ``out`` (``width`` pixels a row)."""
+                    Py_ssize_t row_start, Py_ssize_t row_stop, const int[::1] cancel, *, bint release_gil=True):
+    """Fill rows [row_start, row_stop) of the row-major image ``out`` (``width`` pixels a row), or stop
+    early once cancel[0] is set."""
     check_span(row_start, row_stop, rows_of(out.shape[0], width))
+    check_cancel(cancel)
     if release_gil:
         with nogil:
-            _mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop)
+            _mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop, &cancel[0])
     else:
-        _mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop)
+        _mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop, &cancel[0])
 
 
 def mandelbrot_rows_openmp(int[::1] out, Py_ssize_t width, int max_iter, double xmin, double ymin, double dx,
-                           double dy, const long long[::1] starts, const long long[::1] stops, int num_threads):
+                           double dy, const long long[::1] starts, const long long[::1] stops, int num_threads,
+                           const int[::1] cancel):
     """Every chunk of rows [starts[c], stops[c]) in one call: an OpenMP prange over the chunks."""
     cdef Py_ssize_t c
     check_chunks(starts, stops, rows_of(out.shape[0], width))
+    check_cancel(cancel)
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="dynamic"):
-        _mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, starts[c], stops[c])
+        _mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, starts[c], stops[c], &cancel[0])

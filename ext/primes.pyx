@@ -4,7 +4,7 @@ from cython.parallel cimport prange
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from _spans cimport check_chunks, check_span
+from _spans cimport cancelled, check_cancel, check_chunks, check_span
 
 # Keeps p * p and m + p inside long long for every prime p with p * p < hi.
 cdef long long LIMIT = 1LL << 62
@@ -12,6 +12,7 @@ cdef long long LIMIT = 1LL << 62
 cdef enum:
     # The odd numbers' flags repeat with this period once the multiples of 3, 5, 7, 11 and 13 are off.
     PRESIEVE_PERIOD = 3 * 5 * 7 * 11 * 13
+    POLL_EVERY = 1 << 12  # base primes between two looks at the cancel flag (a huge n has many)
 
 cdef long long[5] PRESIEVE_PRIMES = [3, 5, 7, 11, 13]
 cdef unsigned char PRESIEVED[PRESIEVE_PERIOD]  # flag u stands for the odd number 2u + 1; filled at import
@@ -31,7 +32,8 @@ cdef void _fill_presieved() noexcept nogil:
 _fill_presieved()
 
 
-cdef long long _count_primes_segment(const long long[::1] base_primes, long long lo, long long hi) noexcept nogil:
+cdef long long _count_primes_segment(const long long[::1] base_primes, long long lo, long long hi,
+                                     const int *cancel) noexcept nogil:
     """Primes in [lo, hi), crossing off odd multiples of the odd base primes; -1 when memory runs out."""
     cdef long long first = lo | 1  # the odd numbers first, first + 2, ... < hi: flag t is first + 2t
     cdef long long size = (hi - first + 1) // 2
@@ -58,7 +60,7 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, long long
         is_prime[0] = 0
     for b in range(6, base_primes.shape[0]):  # 2 has no odd multiples; 3 .. 13 were pre-sieved
         p = base_primes[b]
-        if p * p >= hi:
+        if p * p >= hi or (b % POLL_EVERY == 0 and cancelled(cancel)):
             break
         m = (lo + p - 1) // p * p  # the first multiple of p >= lo; the first odd one is m or m + p
         if m % 2 == 0:
@@ -75,28 +77,34 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, long long
     return count
 
 
-def count_primes_segment(const long long[::1] base_primes, long long lo, long long hi, *, bint release_gil=True):
-    """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order."""
+def count_primes_segment(const long long[::1] base_primes, long long lo, long long hi, const int[::1] cancel, *,
+                         bint release_gil=True):
+    """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order (a wrong
+    count once cancel[0] is set)."""
     cdef long long count
     check_span(lo, hi, LIMIT)
+    check_cancel(cancel)
     if release_gil:
         with nogil:
-            count = _count_primes_segment(base_primes, lo, hi)
+            count = _count_primes_segment(base_primes, lo, hi, &cancel[0])
     else:
-        count = _count_primes_segment(base_primes, lo, hi)
+        count = _count_primes_segment(base_primes, lo, hi, &cancel[0])
     if count < 0:
         raise MemoryError(f"no memory for a sieve segment of {hi - lo} numbers")
     return count
 
 
 def count_primes_segment_openmp(const long long[::1] base_primes, const long long[::1] starts,
-                                const long long[::1] stops, long long[::1] counts, int num_threads):
+                                const long long[::1] stops, long long[::1] counts, int num_threads,
+                                const int[::1] cancel):
     """Every segment [starts[c], stops[c]) in one call (an OpenMP prange); counts[c] receives its count."""
     cdef Py_ssize_t c
     check_chunks(starts, stops, LIMIT)
     check_span(0, starts.shape[0], counts.shape[0])
+    check_cancel(cancel)
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="dynamic"):
-        counts[c] = _count_primes_segment(base_primes, starts[c], stops[c])
+        if not cancelled(&cancel[0]):
+            counts[c] = _count_primes_segment(base_primes, starts[c], stops[c], &cancel[0])
     for c in range(starts.shape[0]):
         if counts[c] < 0:
             raise MemoryError(f"no memory for a sieve segment of {stops[c] - starts[c]} numbers")

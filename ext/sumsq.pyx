@@ -9,7 +9,7 @@ latency of one floating-point add after another.
 
 from cython.parallel cimport prange
 
-from _spans cimport check_chunks, check_span
+from _spans cimport cancelled, check_cancel, check_chunks, check_span
 
 cdef enum:
     ACCUMULATORS = 16
@@ -36,10 +36,15 @@ cdef double _sum_squares_chunk(const double[::1] values, Py_ssize_t start, Py_ss
     return acc[0]
 
 
-def sum_squares_chunk(const double[::1] values, Py_ssize_t start, Py_ssize_t stop, *, bint release_gil=True):
-    """values[start]**2 + ... + values[stop-1]**2, in sixteen interleaved sums (see the module docstring)."""
+def sum_squares_chunk(const double[::1] values, Py_ssize_t start, Py_ssize_t stop, const int[::1] cancel, *,
+                      bint release_gil=True):
+    """values[start]**2 + ... + values[stop-1]**2, in sixteen interleaved sums (see the module docstring).
+
+    A chunk is a bounded pass over memory, so it does not poll ``cancel`` (taken like every chunk function's).
+    """
     cdef double acc
     check_span(start, stop, values.shape[0])
+    check_cancel(cancel)
     if release_gil:
         with nogil:
             acc = _sum_squares_chunk(values, start, stop)
@@ -49,10 +54,12 @@ def sum_squares_chunk(const double[::1] values, Py_ssize_t start, Py_ssize_t sto
 
 
 def sum_squares_chunk_openmp(const double[::1] values, const long long[::1] starts, const long long[::1] stops,
-                             double[::1] sums, int num_threads):
+                             double[::1] sums, int num_threads, const int[::1] cancel):
     """Every chunk in one call (an OpenMP prange); sums[c] receives chunk c's partial sum."""
     cdef Py_ssize_t c
     check_chunks(starts, stops, values.shape[0])
     check_span(0, starts.shape[0], sums.shape[0])
+    check_cancel(cancel)
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="static"):
-        sums[c] = _sum_squares_chunk(values, starts[c], stops[c])
+        if not cancelled(&cancel[0]):
+            sums[c] = _sum_squares_chunk(values, starts[c], stops[c])

@@ -14,6 +14,10 @@ import gilkit
 from gilkit import _executor
 
 CALLERS = 8
+
+
+def new_flag():
+    return memoryview(np.zeros(1, dtype=np.intc))
 VALUES = np.random.default_rng(11).normal(size=200_003)
 IMAGE = np.random.default_rng(12).normal(size=(40, 30))
 
@@ -69,26 +73,27 @@ def test_the_caller_and_a_helper_run_chunks_at_the_same_time():
     meet = threading.Barrier(2, timeout=60)
     ran_on = []
 
-    def chunk(index):
+    def chunk(start, stop, cancel):
         ran_on.append(threading.get_ident())
         meet.wait()
-        return index
+        return [start]
 
-    queue = _executor._ChunkQueue(chunk, [(0,), (1,)])
-    assert _executor._TEAM.run(queue, helpers=1) == [0, 1]
+    queue = _executor._ChunkQueue(chunk, (), _executor.Chunks(2, 1), new_flag(), fold=list.__add__, initial=[])
+    assert _executor._TEAM.run(queue, helpers=1) == [0, 1]  # folded in chunk order
     assert threading.get_ident() in ran_on and len(set(ran_on)) == 2
 
 
 def test_an_error_in_a_chunk_stops_the_call_and_reaches_the_caller():
     ran = []
 
-    def chunk(index):
-        ran.append(index)
-        if index == 3:
+    def chunk(start, stop, cancel):
+        ran.append(start)
+        if start == 3:
             raise ZeroDivisionError("chunk 3")
-        return index
+        return start
 
-    queue = _executor._ChunkQueue(chunk, [(i,) for i in range(1000)])
+    cancel = new_flag()
+    queue = _executor._ChunkQueue(chunk, (), _executor.Chunks(1000, 1), cancel)
     try:
         _executor._TEAM.run(queue, helpers=2)
     except ZeroDivisionError as exc:
@@ -96,3 +101,4 @@ def test_an_error_in_a_chunk_stops_the_call_and_reaches_the_caller():
     else:
         raise AssertionError("the chunk's error was lost")
     assert len(ran) < 1000  # the others stopped after their current chunk
+    assert cancel[0] == 1  # and the chunks already running were told to stop

@@ -46,6 +46,15 @@ BAD_CALLS = [
     ("values-scalar", gilkit.sum_squares, (3.0,), {}, ValueError, "values"),
     ("values-str", gilkit.sum_squares, ("abc",), {}, TypeError, "values"),
     ("values-datetime", gilkit.sum_squares, (np.array(["2020-01-01"], dtype="datetime64[D]"),), {}, TypeError, "values"),
+    # Found by a user's fuzzing: each was an OverflowError, a NumPy message, or silently wrong.
+    ("xmin-huge-int", gilkit.mandelbrot, (10, 10), {"xmin": -(2**1100)}, ValueError, "xmin"),
+    ("ymax-huge-int", gilkit.mandelbrot, (10, 10), {"ymax": 2**1100}, ValueError, "ymax"),
+    ("width-timedelta", gilkit.mandelbrot, (np.timedelta64(5, "s"), 10), {}, TypeError, "width"),
+    ("xmax-timedelta", gilkit.mandelbrot, (10, 10), {"xmax": np.timedelta64(1, "s")}, TypeError, "xmax"),
+    ("image-too-big", gilkit.mandelbrot, (2**31 - 1, 2**31 - 1), {}, ValueError, "width [*] height"),
+    ("radius-memory", gilkit.box_blur, (IMAGE, 2**31 - 1), {}, ValueError, "radius"),
+    ("image-masked", gilkit.box_blur, (np.ma.masked_array(IMAGE, mask=IMAGE > 0), 1), {}, TypeError, "masked"),
+    ("values-masked", gilkit.sum_squares, (np.ma.masked_array([1.0, 2.0], mask=[0, 1]),), {}, TypeError, "masked"),
 ]
 
 EXECUTION_ERRORS = [
@@ -54,6 +63,8 @@ EXECUTION_ERRORS = [
     ("workers-zero", {"workers": 0}, ValueError, "workers"),
     ("workers-float", {"workers": 2.0}, TypeError, "workers"),
     ("workers-bool", {"workers": True}, TypeError, "workers"),
+    ("workers-absurd", {"workers": 100_000}, ValueError, "workers"),
+    ("workers-huge", {"workers": 2**31}, ValueError, "workers"),
     ("mode-unknown", {"mode": "gpu"}, ValueError, "mode"),
     ("openmp-needs-native", {"mode": "openmp", "impl": "python"}, ValueError, "openmp"),
 ]
@@ -67,7 +78,10 @@ KERNEL_CALLS = {
 }
 
 
-@pytest.mark.parametrize("function, args, kwargs, error, name", [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS])
+CHECKED = [c for c in BAD_CALLS if c[4] is not None]
+
+
+@pytest.mark.parametrize("function, args, kwargs, error, name", [c[1:] for c in CHECKED], ids=[c[0] for c in CHECKED])
 def test_bad_arguments(function, args, kwargs, error, name):
     with pytest.raises(error, match=name.replace("(", r"\(")):
         function(*args, **kwargs, impl="python")
@@ -79,6 +93,30 @@ def test_bad_execution_arguments(kernel, kwargs, error, name):
     function, args = KERNEL_CALLS[kernel]
     with pytest.raises(error, match=name):
         function(*args, **{"impl": "python", **kwargs})
+
+
+@pytest.mark.parametrize("mode", gilkit.MODES)
+def test_the_worker_bound_is_the_same_in_every_mode(mode):
+    from gilkit._validate import MAX_WORKERS
+
+    impl = "native" if mode == "openmp" else "python"
+    with pytest.raises(ValueError, match=f"workers must be <= {MAX_WORKERS}"):
+        gilkit.sum_squares(np.ones(4), impl=impl, workers=MAX_WORKERS + 1, mode=mode)
+
+
+@pytest.mark.parametrize("interval, error", [(2**1100, ValueError), (1e9, ValueError), (1e300, ValueError),
+                                             (np.timedelta64(1, "ms"), TypeError)])
+def test_heartbeat_interval_is_bounded(interval, error):
+    with pytest.raises(error, match="interval"):
+        gilkit.HeartbeatProbe(interval)
+
+
+def test_a_heartbeat_probe_exits_at_once_whatever_its_interval():
+    probe = gilkit.HeartbeatProbe(interval=1.0)
+    with probe:
+        pass  # the beat thread is waiting out its interval: exit must wake it, not wait it out
+    # Waiting it out (as a sleep did) would have recorded a beat after the exit.
+    assert probe.beats == 0 and not probe._thread.is_alive()
 
 
 def test_numpy_integer_scalars_are_accepted_as_ints():

@@ -35,7 +35,7 @@ def _import_native():
     if _switch.extensions_disabled():
         return None, None, f"disabled by {_switch.NO_EXTENSIONS_ENV}=1"
     try:
-        helpers = {name: importlib.import_module(f"gilkit._native.{name}") for name in ("_openmp", "_cpu")}
+        helpers = {name: importlib.import_module(f"gilkit._native.{name}") for name in ("_openmp", "_cpu", "_interrupt")}
         isa = _best_isa(helpers["_cpu"].supported_isas())
         kernels = {name: importlib.import_module(f"gilkit._native.{isa}.{name}") for name in KERNEL_MODULES}
     except ImportError as exc:

@@ -1,14 +1,20 @@
-"""Run a kernel's fixed chunks inline, on a thread pool, on a process pool, or in one OpenMP call.
+"""Run a kernel's fixed chunks inline, on helper threads, on a process pool, or in one OpenMP call.
 
 A kernel describes its work as a :class:`Job`: the arrays its chunk function reads and writes, the
-scalar parameters, and the chunks. The chunking is fixed by the problem size, never by the number of
-workers, and results come back in chunk order, so every (impl, workers, mode) gives the same answer.
+scalar parameters, the chunks, and how chunk results fold into one (in chunk order). The chunking is
+fixed by the problem size, never by the number of workers, so every (impl, workers, mode) gives the
+same answer. Chunks are produced and folded as the work goes, so a call's memory does not grow with its
+number of chunks, and every chunk function polls its call's cancel flag (gilkit._cancel).
 """
 
 import collections
+import itertools
 import multiprocessing
+import os
+import signal
 import sys
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -17,53 +23,82 @@ from multiprocessing import shared_memory
 import numpy as np
 
 from . import _shared
+from ._cancel import cancellation
 from ._compat import OPENMP_ENABLED, chunk_function, native_module
 
 
 @dataclass(frozen=True)
+class Chunks:
+    """(0, size), (size, 2*size), ... up to total: a split that depends only on the problem, made on demand."""
+
+    total: int
+    size: int
+
+    def __len__(self):
+        return -(-self.total // self.size)
+
+    def __getitem__(self, index):
+        start = index * self.size
+        return start, min(start + self.size, self.total)
+
+    def __iter__(self):
+        return (self[index] for index in range(len(self)))
+
+
+def fixed_chunks(total, size):
+    return Chunks(total, size)
+
+
+@dataclass(frozen=True)
 class Job:
-    """One kernel call: ``function(*arrays, *params, start, stop)`` for every (start, stop) in chunks."""
+    """One kernel call: ``function(*arrays, *params, start, stop, cancel)`` for every (start, stop) in chunks."""
 
     kernel: str
     function: str
-    chunks: tuple
+    chunks: Chunks
     arrays: tuple = ()
     params: tuple = ()
     #: Indices into ``arrays`` that the chunks write (copied back from shared memory in process mode).
     outputs: tuple = ()
     #: NumPy dtype of each chunk's return value, or None when the chunks only write arrays.
     chunk_result: object = None
-
-
-def fixed_chunks(total, size):
-    """[(0, size), (size, 2*size), ..., (k*size, total)]: a split that depends only on ``total``."""
-    return tuple((start, min(start + size, total)) for start in range(0, total, size))
+    #: The chunk results folded in chunk order: fold(...fold(fold(initial, r0), r1)..., r_last).
+    fold: object = None
+    initial: object = None
 
 
 def run(job, impl, workers, mode):
-    """Every chunk's return value, in chunk order."""
-    if mode == "openmp":
-        return _run_openmp(job, workers)
-    if mode == "processes":
-        return _run_processes(job, impl, workers)
-    fn = chunk_function(impl, job.kernel, job.function)
-    views = [memoryview(array) for array in job.arrays]
-    calls = [(*views, *job.params, start, stop) for start, stop in job.chunks]
-    if workers == 1 or len(calls) <= 1:
-        return [fn(*args) for args in calls]
-    return _TEAM.run(_ChunkQueue(fn, calls), helpers=min(workers, len(calls)) - 1)
+    """The chunk results folded in chunk order (``job.initial`` when the chunks only write arrays)."""
+    with cancellation() as cancel:
+        if mode == "openmp":
+            return _run_openmp(job, workers, cancel)
+        if mode == "processes":
+            return _run_processes(job, impl, workers)
+        fn = chunk_function(impl, job.kernel, job.function)
+        views = [memoryview(array) for array in job.arrays]
+        queue = _ChunkQueue(fn, (*views, *job.params), job.chunks, cancel, job.fold, job.initial)
+        if workers == 1 or len(job.chunks) <= 1:
+            queue.drain()
+            return queue.result()
+        return _TEAM.run(queue, helpers=min(workers, len(job.chunks)) - 1)
 
 
 class _ChunkQueue:
-    """One call's chunks, taken in turn from a shared counter by the calling thread and its helpers;
-    the first error stops the others after their current chunk."""
+    """One call's chunks, taken in turn from a shared counter by the calling thread and its helpers,
+    their results folded in chunk order as they arrive; the first error raises the call's cancel flag,
+    so the other chunks stop early."""
 
-    def __init__(self, fn, calls):
+    def __init__(self, fn, args, chunks, cancel, fold=None, initial=None):
         self._fn = fn
-        self._calls = calls
-        self.results = [None] * len(calls)
+        self._args = args
+        self._chunks = chunks
+        self._cancel = cancel
+        self._fold = fold
+        self._folded = initial
+        self._pending = {}  # results that arrived before an earlier chunk's
+        self._next_fold = 0
         self._next = 0
-        self._unfinished = len(calls)
+        self._unfinished = len(chunks)
         self._lock = threading.Lock()
         # Held until the call is over; a plain lock is the cheapest thing to wait on (and Ctrl-C interrupts it).
         self._running = threading.Lock()
@@ -72,43 +107,52 @@ class _ChunkQueue:
 
     def _take(self):
         with self._lock:
-            if self._next >= len(self._calls) or self.error is not None:
+            if self._next >= len(self._chunks) or self.error is not None:
                 return None
             self._next += 1
             return self._next - 1
 
-    def _done(self, error=None):
+    def _done(self, index, value=None, error=None):
         with self._lock:
             self._unfinished -= 1
+            if error is None and self._fold is not None:
+                self._pending[index] = value
+                while self._next_fold in self._pending:
+                    self._folded = self._fold(self._folded, self._pending.pop(self._next_fold))
+                    self._next_fold += 1
             self._fail(error)
 
     def _fail(self, error):
         """Record the first error (if any); called with the lock held."""
         if error is not None and self.error is None:
             self.error = error
+            self._cancel[0] = 1
         # After an error the untaken chunks never finish: the call is over once the taken ones are.
-        if self._unfinished == 0 or (self.error is not None and self._unfinished == len(self._calls) - self._next):
+        if self._unfinished == 0 or (self.error is not None and self._unfinished == len(self._chunks) - self._next):
             if self._running.locked():
                 self._running.release()
 
     def drain(self):
         while (index := self._take()) is not None:
             try:
-                self.results[index] = self._fn(*self._calls[index])
+                value = self._fn(*self._args, *self._chunks[index], self._cancel)
             except BaseException as exc:
-                self._done(exc)
+                self._done(index, error=exc)
                 return
-            self._done()
+            self._done(index, value)
 
     def wait(self):
         try:
             self._running.acquire()
-        except BaseException as exc:  # Ctrl-C while waiting: the helpers stop after their current chunk
+        except BaseException as exc:  # Ctrl-C while waiting: the helpers' chunks stop early
             with self._lock:
                 self._fail(exc)
             raise
+
+    def result(self):
         if self.error is not None:
             raise self.error
+        return self._folded
 
 
 class _Team:
@@ -137,7 +181,7 @@ class _Team:
                 if entry in self._posted:
                     self._posted.remove(entry)  # every chunk is taken: late helpers need not look
         queue.wait()
-        return queue.results
+        return queue.result()
 
     def _help(self):
         while True:
@@ -153,31 +197,13 @@ class _Team:
 
 _TEAM = _Team()
 
+# --- OpenMP --------------------------------------------------------------------------------------
 
-#: Process-pool tasks per worker: each task carries a run of consecutive chunks, so the pipe is crossed
-#: a few times per call rather than once per chunk, and a worker that finishes early takes another run.
-TASKS_PER_PROCESS = 4
-
-
-def _gather(pool, fn, calls):
-    """Each call's result, in order, from tasks of consecutive calls (process workers share no counter)."""
-    futures = [pool.submit(fn, *args) for args in calls]
-    try:
-        return [result for future in futures for result in future.result()]
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
+#: Chunks per OpenMP call: the chunk bounds travel as arrays, so a huge call goes in batches.
+OPENMP_BATCH = 1 << 16
 
 
-# Process pools are created once per size and reused; the lock makes creation safe when several
-# threads (or free-threaded interpreters) call kernels at the same time.
-_pools_lock = threading.Lock()
-_process_pools = {}
-_start_method = None
-
-
-def _run_openmp(job, workers):
+def _run_openmp(job, workers, cancel):
     module = native_module(job.kernel)  # without the extensions at all, say how to build them
     if not OPENMP_ENABLED:
         raise RuntimeError(
@@ -185,17 +211,35 @@ def _run_openmp(job, workers):
             "(`gilkit info` says why); use mode='threads' instead"
         )
     fn = getattr(module, job.function + "_openmp")
-    starts = np.array([start for start, _ in job.chunks], dtype=np.int64)
-    stops = np.array([stop for _, stop in job.chunks], dtype=np.int64)
-    if job.chunk_result is None:
-        fn(*job.arrays, *job.params, starts, stops, workers)
-        return [None] * len(job.chunks)
-    results = np.zeros(len(job.chunks), dtype=job.chunk_result)
-    fn(*job.arrays, *job.params, starts, stops, results, workers)
-    return results.tolist()
+    folded = job.initial
+    for first in range(0, len(job.chunks), OPENMP_BATCH):
+        starts = np.arange(first, min(first + OPENMP_BATCH, len(job.chunks)), dtype=np.int64) * job.chunks.size
+        stops = np.minimum(starts + job.chunks.size, job.chunks.total)
+        threads = min(workers, len(starts))  # never more threads than chunks
+        if job.chunk_result is None:
+            fn(*job.arrays, *job.params, starts, stops, threads, cancel)
+            continue
+        results = np.zeros(len(starts), dtype=job.chunk_result)
+        fn(*job.arrays, *job.params, starts, stops, results, threads, cancel)
+        for value in results.tolist():
+            folded = job.fold(folded, value)
+    return folded
 
 
 # --- processes -----------------------------------------------------------------------------------
+
+#: Process-pool tasks per worker: each task carries a run of consecutive chunks, so the pipe is crossed
+#: a few times per call rather than once per chunk, and a worker that finishes early takes another run.
+TASKS_PER_PROCESS = 4
+#: At most this many chunks a task, and this many tasks in flight a worker: bounded memory for any call.
+MAX_CHUNKS_PER_TASK = 1 << 12
+TASKS_IN_FLIGHT_PER_PROCESS = 2
+
+# Process pools are created once per size and reused; the lock makes creation safe when several
+# threads (or free-threaded interpreters) call kernels at the same time.
+_pools_lock = threading.Lock()
+_process_pools = {}
+_start_method = None
 
 
 def default_start_method():
@@ -228,28 +272,63 @@ def get_start_method():
 
 
 def _process_pool(workers):
+    """The pool of ``workers`` processes for the current start method; one with a dead worker is replaced
+    first, so a worker killed while idle does not fail the next call."""
     method = get_start_method()
     with _pools_lock:
         pool = _process_pools.get((method, workers))
+        if pool is not None and (pool._broken or any(not p.is_alive() for p in (pool._processes or {}).values())):
+            _end_pool(pool)
+            pool = None
         if pool is None:
             context = multiprocessing.get_context(method)
-            pool = _process_pools[(method, workers)] = ProcessPoolExecutor(workers, mp_context=context)
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),))
+            _process_pools[(method, workers)] = pool
         return pool
 
 
-def _discard_process_pool(pool):
-    """Forget a broken pool and end its surviving workers.
+def _end_pool(pool):
+    """End a pool's workers and forget it; called with _pools_lock held.
 
     Python 3.11's broken pool leaves its other workers waiting for tasks that never come, and its
     manager thread joins them forever: without this, the interpreter would hang at exit.
     """
-    with _pools_lock:
-        for key, cached in list(_process_pools.items()):
-            if cached is pool:
-                del _process_pools[key]
+    for key, cached in list(_process_pools.items()):
+        if cached is pool:
+            del _process_pools[key]
     for process in list((pool._processes or {}).values()):
         process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _discard_process_pool(pool):
+    with _pools_lock:
+        _end_pool(pool)
+
+
+def _worker_start(parent_pid):
+    """In each worker: Ctrl-C is the parent's to handle (it ends the workers), and a worker whose parent
+    has died exits instead of waiting forever for tasks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent_pid):
+    # With forkserver the worker's parent is the fork server, which exits when the caller does.
+    parent = os.getppid()
+    while os.getppid() == parent and _alive(parent_pid):
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _run_processes(job, impl, workers):
@@ -266,27 +345,47 @@ def _run_processes(job, impl, workers):
                 location = (segment.name, 0)
             specs.append((*location, array.dtype.str, array.shape))
         pool = _process_pool(workers)
-        chunks = list(job.chunks)
-        per_task = -(-len(chunks) // (TASKS_PER_PROCESS * workers))
-        calls = [(impl, job.kernel, job.function, tuple(specs), job.params, chunks[first : first + per_task])
-                 for first in range(0, len(chunks), per_task)]
+        per_task = max(1, min(MAX_CHUNKS_PER_TASK, -(-len(job.chunks) // (TASKS_PER_PROCESS * workers))))
+        tasks = ((impl, job.kernel, job.function, tuple(specs), job.params, job.chunks.size, job.chunks.total,
+                  first, min(first + per_task, len(job.chunks))) for first in range(0, len(job.chunks), per_task))
         try:
-            results = _gather(pool, _process_chunks, calls)
+            folded = _fold_tasks(pool, tasks, TASKS_IN_FLIGHT_PER_PROCESS * workers, job.fold, job.initial)
         except BrokenProcessPool as exc:
             _discard_process_pool(pool)
             raise RuntimeError(
                 f"a gilkit worker process died while running {job.kernel} (killed, or crashed); "
                 "the pool was discarded and the next call starts a new one"
             ) from exc
+        except BaseException:  # Ctrl-C (or any error) here: the workers' chunks cannot be stopped, only ended
+            _discard_process_pool(pool)
+            raise
         outputs = [job.arrays[index] for index in job.outputs]
         for array, segment in segments:
             if any(array is output for output in outputs):
                 array[...] = np.ndarray(array.shape, array.dtype, buffer=segment.buf)
-        return results
+        return folded
     finally:
         for _, segment in segments:
             segment.close()
             segment.unlink()
+
+
+def _fold_tasks(pool, tasks, in_flight, fold, initial):
+    """Submit the tasks with at most ``in_flight`` outstanding, folding their results in order."""
+    futures = collections.deque(pool.submit(_process_chunks, *task) for task in itertools.islice(tasks, in_flight))
+    folded = initial
+    try:
+        while futures:
+            results = futures.popleft().result()
+            for task in itertools.islice(tasks, 1):
+                futures.append(pool.submit(_process_chunks, *task))
+            if fold is not None:
+                for value in results:
+                    folded = fold(folded, value)
+        return folded
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def _attach(name):
@@ -295,16 +394,18 @@ def _attach(name):
     return shared_memory.SharedMemory(name=name)
 
 
-def _process_chunks(impl, kernel, function, specs, params, chunks):
-    """Runs in a worker process: attach the shared arrays, run the chunks, detach."""
+def _process_chunks(impl, kernel, function, specs, params, chunk_size, total, first, stop):
+    """Runs in a worker process: attach the shared arrays, run chunks first .. stop-1, detach."""
     fn = chunk_function(impl, kernel, function)
+    chunks = Chunks(total, chunk_size)
+    cancel = memoryview(np.zeros(1, dtype=np.intc))  # a worker is ended, not cancelled
     segments = [_attach(name) for name, _, _, _ in specs]
     views = [
         memoryview(np.ndarray(shape, np.dtype(dtype), buffer=segment.buf, offset=offset))
         for segment, (_, offset, dtype, shape) in zip(segments, specs)
     ]
     try:
-        return [fn(*views, *params, start, stop) for start, stop in chunks]
+        return [fn(*views, *params, *chunks[index], cancel) for index in range(first, stop)]
     finally:
         for view in views:
             view.release()

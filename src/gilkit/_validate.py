@@ -3,17 +3,37 @@
 import math
 import numbers
 import operator
+import os
 
 import numpy as np
 
 from ._compat import IMPLS
 
 MODES = ("threads", "processes", "openmp")
+#: The most workers any mode accepts: far above any machine's cores, far below what exhausts threads.
+MAX_WORKERS = 1024
+
+
+def physical_memory():
+    """Bytes of RAM on this machine (None where the platform does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def fits_in_memory(name, nbytes, what):
+    """Refuse, before allocating anything, work whose memory this machine does not have."""
+    memory = physical_memory()
+    if memory is not None and nbytes > memory:
+        raise ValueError(f"{name} is too large: {what} would need {nbytes / 2**30:,.1f} GiB, more than this "
+                         f"machine's {memory / 2**30:,.1f} GiB of memory")
 
 
 def integer(name, value, *, minimum=None, maximum=None):
-    """``value`` as a Python int: ints and NumPy integers only (not bool, float or str)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+    """``value`` as a Python int: ints and NumPy integers only (not bool, float, str or timedelta64)."""
+    if (isinstance(value, (bool, np.bool_, np.timedelta64))
+            or not isinstance(value, (numbers.Integral, np.integer))):
         raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
     value = operator.index(value)
     if minimum is not None and value < minimum:
@@ -25,24 +45,40 @@ def integer(name, value, *, minimum=None, maximum=None):
 
 def finite_real(name, value):
     """``value`` as a finite Python float: ints, floats and their NumPy scalars (not bool or complex)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+    if (isinstance(value, (bool, np.bool_, np.timedelta64))
+            or not isinstance(value, (numbers.Real, np.integer, np.floating))):
         raise TypeError(f"{name} must be a real number, not {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got an integer too large for a float") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
 
 
-def positive_seconds(name, value):
-    """``value`` as a finite float > 0: a duration (ints, floats and NumPy scalars; not bool or str)."""
+#: The longest duration accepted anywhere (a year): longer ones overflow the OS's timeouts.
+MAX_SECONDS = 365 * 24 * 3600.0
+
+
+def positive_seconds(name, value, *, maximum=MAX_SECONDS):
+    """``value`` as a finite float in (0, maximum]: a duration (ints, floats and NumPy scalars; not bool or str)."""
     value = finite_real(name, value)
     if value <= 0:
         raise ValueError(f"{name} must be > 0 seconds, got {value}")
+    if value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g} seconds, got {value:g}")
     return value
 
 
 def real_array(name, value, *, ndim):
-    """``value`` as a C-contiguous float64 array with ``ndim`` dimensions (the input is never modified)."""
+    """``value`` as a C-contiguous float64 array with ``ndim`` dimensions (the input is never modified).
+
+    Masked arrays are refused: the kernels would read the masked values as if they were data.
+    """
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} must not be a masked array (the mask would be ignored); "
+                        f"pass {name}.filled(fill_value) or {name}.data to say what the masked values mean")
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -58,7 +94,7 @@ def execution(impl, workers, mode):
     """The validated (impl, workers, mode) triple every kernel takes."""
     if not isinstance(impl, str) or impl not in IMPLS:
         raise ValueError(f"impl must be one of {', '.join(map(repr, IMPLS))}; got {impl!r}")
-    workers = integer("workers", workers, minimum=1)
+    workers = integer("workers", workers, minimum=1, maximum=MAX_WORKERS)
     if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
     if mode == "openmp" and impl != "native":

@@ -12,6 +12,7 @@ Results are identical for every impl, workers and mode: integers exactly, floats
 """
 
 import math
+import operator
 from typing import Literal
 
 import numpy as np
@@ -51,6 +52,7 @@ def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2
     xmin, xmax = _window("x", xmin, xmax)
     ymin, ymax = _window("y", ymin, ymax)
     impl, workers, mode = _validate.execution(impl, workers, mode)
+    _validate.fits_in_memory("width * height", 4 * width * height, f"a {height} x {width} int32 image")
     dx = (xmax - xmin) / width
     dy = (ymax - ymin) / height
     out = np.empty(height * width, dtype=np.int32)
@@ -78,22 +80,25 @@ def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode 
     impl, workers, mode = _validate.execution(impl, workers, mode)
     if n < 2:
         return 0
-    base_primes = np.array(_small_primes(math.isqrt(n)), dtype=np.int64)
+    root = math.isqrt(n)
+    # The base sieve: a flag per number up to sqrt(n), and the primes found (fewer than root / 2).
+    _validate.fits_in_memory("n", root + 4 * root, "the base primes up to sqrt(n)")
+    base_primes = _small_primes(root)
     job = Job(
         "primes", "count_primes_segment", fixed_chunks(n + 1, PRIMES_PER_SEGMENT),
-        arrays=(base_primes,), chunk_result=np.int64,
+        arrays=(base_primes,), chunk_result=np.int64, fold=operator.add, initial=0,
     )
-    return sum(run(job, impl, workers, mode))
+    return run(job, impl, workers, mode)
 
 
 def _small_primes(limit):
-    """The primes <= limit (limit <= 2**31), by a plain sieve: the base primes of the segments."""
-    is_prime = bytearray([1]) * (limit + 1)
-    is_prime[: min(2, limit + 1)] = bytes(min(2, limit + 1))
+    """The primes <= limit (limit <= 2**31) as int64, by a plain sieve: the base primes of the segments."""
+    is_prime = np.ones(limit + 1, dtype=bool)
+    is_prime[:2] = False
     for p in range(2, math.isqrt(limit) + 1):
         if is_prime[p]:
-            is_prime[p * p :: p] = bytes(len(range(p * p, limit + 1, p)))
-    return [p for p in range(limit + 1) if is_prime[p]]
+            is_prime[p * p :: p] = False
+    return np.flatnonzero(is_prime).astype(np.int64)
 
 
 def estimate_pi(samples: int, *, seed: int = 0, impl: Impl = "native", workers: int = 1,
@@ -109,9 +114,9 @@ def estimate_pi(samples: int, *, seed: int = 0, impl: Impl = "native", workers: 
     key = kernel_module(impl, "montecarlo").stream_key(seed)
     job = Job(
         "montecarlo", "count_hits", fixed_chunks(samples, PI_SAMPLES_PER_CHUNK),
-        params=(key,), chunk_result=np.int64,
+        params=(key,), chunk_result=np.int64, fold=operator.add, initial=0,
     )
-    hits = sum(run(job, impl, workers, mode))
+    hits = run(job, impl, workers, mode)
     return 4.0 * hits / samples
 
 
@@ -131,9 +136,13 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
     radius = _validate.integer("radius", radius, minimum=0, maximum=MAX_SIDE)
     impl, workers, mode = _validate.execution(impl, workers, mode)
     height, width = image.shape
+    chunks = fixed_chunks(height, blur_rows_per_chunk(radius))
+    # Each chunk at work holds 9 rows of running sums, padded by r on both sides (ext/blur.pyx).
+    _validate.fits_in_memory("radius", 9 * 8 * (width + 2 * radius) * min(workers, len(chunks)),
+                             f"the running sums for radius {radius}")
     out = np.empty(height * width, dtype=np.float64)
     job = Job(
-        "blur", "box_blur_rows", fixed_chunks(height, blur_rows_per_chunk(radius)),
+        "blur", "box_blur_rows", chunks,
         arrays=(image.reshape(-1), out), params=(height, width, radius), outputs=(1,),
     )
     run(job, impl, workers, mode)
@@ -154,11 +163,9 @@ def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, m
     chunk sums added in order (so the result is the same for every workers and mode)."""
     values = _validate.real_array("values", values, ndim=1)
     impl, workers, mode = _validate.execution(impl, workers, mode)
+    # The chunk sums are added in chunk order, one by one: not sum(), which compensates on Python >= 3.12.
     job = Job(
         "sumsq", "sum_squares_chunk", fixed_chunks(values.size, SUM_SQUARES_PER_CHUNK),
-        arrays=(values,), chunk_result=np.float64,
+        arrays=(values,), chunk_result=np.float64, fold=operator.add, initial=0.0,
     )
-    total = 0.0
-    for partial in run(job, impl, workers, mode):
-        total += partial  # in chunk order; not sum(), which compensates on Python >= 3.12
-    return total
+    return run(job, impl, workers, mode)

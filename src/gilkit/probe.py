@@ -23,11 +23,15 @@ def quantile(ordered, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+#: The longest interval between beats: a meter needs several beats per call to say anything.
+MAX_INTERVAL = 1.0
+
+
 class HeartbeatProbe:
     """Context manager: ``with HeartbeatProbe() as probe: work()``, then read ``probe.median_ms``."""
 
     def __init__(self, interval=0.001):
-        self.interval = positive_seconds("interval", interval)
+        self.interval = positive_seconds("interval", interval, maximum=MAX_INTERVAL)
         self.lateness_s = []
         self._stop = threading.Event()
         self._started = threading.Event()
@@ -50,9 +54,10 @@ class HeartbeatProbe:
         interval = self.interval
         lateness = self.lateness_s
         self._started.set()
-        while not self._stop.is_set():
+        while True:
             before = time.perf_counter()
-            time.sleep(interval)
+            if self._stop.wait(interval):  # waits like a sleep, but ends as soon as the probe exits
+                return
             lateness.append(max(0.0, time.perf_counter() - before - interval))
 
     @property

@@ -3,8 +3,12 @@
 import math
 
 
-def box_blur_rows(image, out, height, width, radius, row_start, row_stop):
-    """Rows [row_start, row_stop) of the blurred ``height`` x ``width`` row-major image.
+POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
+
+
+def box_blur_rows(image, out, height, width, radius, row_start, row_stop, cancel):
+    """Rows [row_start, row_stop) of the blurred ``height`` x ``width`` row-major image, or stop early
+    once cancel[0] is set.
 
     Each output pixel is the mean of the (2r+1) x (2r+1) window around it, coordinates outside the image
     clamped to the nearest edge, computed by running sums in this order of operations:
@@ -25,20 +29,24 @@ def box_blur_rows(image, out, height, width, radius, row_start, row_stop):
     every column sum of a row enters its horizontal sum, so a row has such a result exactly when its
     last horizontal sum is not finite: that one value is checked.
     """
-    if not _blur_rows(image, out, height, width, radius, row_start, row_stop, direct=False):
-        _blur_rows(image, out, height, width, radius, row_start, row_stop, direct=True)
+    if not _blur_rows(image, out, height, width, radius, row_start, row_stop, cancel, direct=False):
+        _blur_rows(image, out, height, width, radius, row_start, row_stop, cancel, direct=True)
 
 
-def _blur_rows(image, out, height, width, radius, row_start, row_stop, direct):
+def _blur_rows(image, out, height, width, radius, row_start, row_stop, cancel, direct):
     """The rows by running sums, or by direct sums when ``direct``; False when any result is not finite."""
     count = (2.0 * radius + 1.0) * (2.0 * radius + 1.0)
     window = 2 * radius + 1
     finite = True
     col = [0.0] * width
     for i in range(row_start, row_stop):
+        if cancel[0]:
+            return True
         if direct or i == row_start:
             col = [0.0] * width
             for di in range(-radius, radius + 1):
+                if cancel[0]:
+                    return True
                 above = min(max(i + di, 0), height - 1) * width
                 for j in range(width):
                     col[j] = col[j] + image[above + j]
@@ -53,9 +61,13 @@ def _blur_rows(image, out, height, width, radius, row_start, row_stop, direct):
             if direct:
                 run = 0.0
                 for k in range(window):
+                    if k % POLL_EVERY == POLL_EVERY - 1 and cancel[0]:
+                        return True
                     run = run + padded[j + k]
             elif j == 0:
                 for k in range(window):
+                    if k % POLL_EVERY == POLL_EVERY - 1 and cancel[0]:
+                        return True
                     run = run + padded[k]
             else:
                 run = (run + padded[j + window - 1]) - padded[j - 1]

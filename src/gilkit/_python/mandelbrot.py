@@ -1,13 +1,19 @@
 """Mandelbrot escape counts, row by row (twin of ext/mandelbrot.pyx)."""
 
 
-def mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop):
-    """Fill rows [row_start, row_stop) of the row-major image ``out`` (``width`` pixels a row).
+POLL_EVERY = 1 << 16  # iterations between two looks at the cancel flag
+
+
+def mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop, cancel):
+    """Fill rows [row_start, row_stop) of the row-major image ``out`` (``width`` pixels a row), or stop
+    early once cancel[0] is set.
 
     Pixel (i, j) is c = (xmin + j*dx) + (ymin + i*dy)·1j; its value is the number of updates
     z <- z*z + c, starting from z = 0, made before |z|^2 > 4 is first seen, capped at max_iter.
     """
     for i in range(row_start, row_stop):
+        if cancel[0]:
+            return
         ci = ymin + i * dy
         for j in range(width):
             cr = xmin + j * dx
@@ -15,7 +21,7 @@ def mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_sto
             zi = 0.0
             n = 0
             while n < max_iter:
-                if zr * zr + zi * zi > 4.0:
+                if zr * zr + zi * zi > 4.0 or (n % POLL_EVERY == POLL_EVERY - 1 and cancel[0]):
                     break
                 t = zr * zr - zi * zi + cr
                 zi = 2.0 * zr * zi + ci

@@ -7,6 +7,7 @@ splitmix64 finaliser to key + counter * GAMMA (mod 2**64): any chunk can draw an
 MASK64 = (1 << 64) - 1
 GAMMA = 0x9E3779B97F4A7C15
 TWO_POW_MINUS_53 = 1.0 / 9007199254740992.0
+POLL_EVERY = 1 << 16  # samples between two looks at the cancel flag
 
 
 def _mix(z):
@@ -24,10 +25,12 @@ def stream_key(seed):
     return _mix((seed + GAMMA) & MASK64)
 
 
-def count_hits(key, start, stop):
-    """How many of the samples start..stop-1 fall inside the quarter unit circle."""
+def count_hits(key, start, stop, cancel):
+    """How many of the samples start..stop-1 fall inside the quarter unit circle (fewer once cancel[0] is set)."""
     hits = 0
     for k in range(start, stop):
+        if k % POLL_EVERY == 0 and cancel[0]:
+            break
         x = _uniform(key, 2 * k + 1)
         y = _uniform(key, 2 * k + 2)
         if x * x + y * y <= 1.0:

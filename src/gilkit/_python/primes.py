@@ -16,13 +16,17 @@ def _presieved():
 PRESIEVED = _presieved()
 
 
-def count_primes_segment(base_primes, lo, hi):
+POLL_EVERY = 1 << 12  # base primes between two looks at the cancel flag (a huge n has many)
+
+
+def count_primes_segment(base_primes, lo, hi, cancel):
     """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order.
 
     Only odd numbers are sieved: flag t stands for first + 2t, where first is the first odd number >= lo.
     The flags start as a copy of the repeating pattern PRESIEVED (so 3, 5, 7, 11 and 13 are set back
     on); 1 is not a prime and 2 is counted on its own. Each larger base prime p crosses off its odd
-    multiples from max(p*p, the first odd multiple >= lo) on, 2p apart (t advances by p).
+    multiples from max(p*p, the first odd multiple >= lo) on, 2p apart (t advances by p). The count is
+    wrong once cancel[0] is set: the caller discards it.
     """
     first = lo | 1
     size = (hi - first + 1) // 2
@@ -39,8 +43,9 @@ def count_primes_segment(base_primes, lo, hi):
             is_prime[(p - first) // 2] = 1
     if first == 1:
         is_prime[0] = 0
-    for p in base_primes[6:]:  # 2 has no odd multiples; 3 .. 13 were pre-sieved
-        if p * p >= hi:
+    for b in range(6, len(base_primes)):  # 2 has no odd multiples; 3 .. 13 were pre-sieved
+        p = base_primes[b]
+        if p * p >= hi or (b % POLL_EVERY == 0 and cancel[0]):
             break
         m = (lo + p - 1) // p * p  # the first multiple of p >= lo; the first odd one is m or m + p
         if m % 2 == 0:

@@ -1,0 +1,34 @@
+"""Processes as /proc sees them (Linux): CPU time and membership, to wait for real work without sleeps."""
+
+import os
+import time
+from pathlib import Path
+
+HAVE_PROC = Path("/proc/self/stat").exists()
+
+
+def _stats():
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After the command name: state ppid pgrp session ... utime (11) stime (12)
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+
+
+def cpu_seconds(pid=None, session=None):
+    """User + system CPU time of process ``pid``, or of every process in ``session``."""
+    ticks = sum(int(f[11]) + int(f[12]) for p, f in _stats() if p == pid or (session is not None and int(f[3]) == session))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def session_processes(session):
+    return [p for p, f in _stats() if int(f[3]) == session and f[0] != "Z"]
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)  # polling a condition, not a guess at how long something takes

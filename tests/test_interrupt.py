@@ -1,0 +1,115 @@
+"""Ctrl-C stops a long kernel call in every impl and mode, and leaves no process behind.
+
+Each case runs in a child process in its own session. Once the call is computing (the session's CPU
+time has grown), SIGINT goes to the whole process group, as a terminal's Ctrl-C does. Each call would
+run for many minutes if its loops did not poll a cancel flag; the timeout only tells a stopped call
+from one that runs on.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import needs_native
+from procs import HAVE_PROC, cpu_seconds, session_processes, wait_until
+
+import gilkit
+
+# Every pixel inside the set, 2**31 - 1 iterations each: hours of work, in one chunk of 8 rows (or two).
+FOREVER = "gilkit.mandelbrot(1000, {rows}, max_iter=2**31 - 1, xmin=-0.5, xmax=0.1, ymin=-0.1, ymax=0.1, {how})"
+CASES = {
+    "native": FOREVER.format(rows=8, how="impl='native'"),
+    "native-gil": FOREVER.format(rows=8, how="impl='native-gil'"),
+    "native-2-threads": FOREVER.format(rows=16, how="impl='native', workers=2"),
+    "python-2-threads": FOREVER.format(rows=16, how="impl='python', workers=2"),
+    "openmp": "gilkit.mandelbrot(4000, 3000, max_iter=500_000, mode='openmp', workers=2)",
+    "openmp-one-chunk": FOREVER.format(rows=8, how="mode='openmp', workers=2"),
+    "processes": "gilkit.count_primes(5 * 10**9, workers=2, mode='processes')",
+}
+NEEDS = {"openmp": gilkit.OPENMP_ENABLED, "openmp-one-chunk": gilkit.OPENMP_ENABLED}
+
+CHILD = """
+import sys, numpy as np, gilkit
+print("ready", flush=True)
+{call}
+print("finished", flush=True)
+"""
+
+
+@needs_native
+@pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
+@pytest.mark.parametrize("case", CASES)
+def test_ctrl_c_stops_a_long_call_and_leaves_nothing_behind(case):
+    if not NEEDS.get(case, True):
+        pytest.skip("this build has no OpenMP")
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(call=CASES[case])], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert child.stdout.readline() == "ready\n"
+        start = cpu_seconds(session=child.pid)
+        wait_until(lambda: cpu_seconds(session=child.pid) > start + 0.3, 120, "the call to compute")
+        os.killpg(child.pid, signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert "finished" not in stdout, "the call ran to its end: Ctrl-C came too late to test anything"
+    assert child.returncode != 0 and stderr.splitlines()[-1].startswith("KeyboardInterrupt"), stderr
+    assert stderr.count("Traceback") == 1, stderr  # the caller's only: no noise from workers
+    wait_until(lambda: not session_processes(child.pid), 30, "every worker process to end")
+
+
+def raised_flag():
+    return memoryview(np.ones(1, dtype=np.intc))
+
+
+@pytest.mark.parametrize("kernel", ["mandelbrot", "blur", "montecarlo"])
+def test_a_raised_flag_stops_a_chunk_before_its_work(impl, kernel):
+    module = gilkit._compat.kernel_module(impl, kernel)
+    if kernel == "mandelbrot":
+        out = np.full(12, -1, dtype=np.int32)
+        module.mandelbrot_rows(memoryview(out), 4, 10**9, -0.5, -0.1, 0.01, 0.01, 0, 3, raised_flag())
+        assert (out == -1).all()
+    elif kernel == "blur":
+        out = np.full(6, np.nan)
+        module.box_blur_rows(memoryview(np.ones(6)), memoryview(out), 2, 3, 10**6, 0, 2, raised_flag())
+        assert np.isnan(out).all()
+    else:
+        assert module.count_hits(12345, 0, 10**12, raised_flag()) == 0
+
+
+def shared_memory_segments():
+    shm = Path("/dev/shm")
+    return {p.name for p in shm.iterdir() if p.name.startswith("psm_")} if shm.is_dir() else set()
+
+
+@pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn", "fork"])
+def test_workers_and_shared_memory_go_when_the_caller_is_killed(start_method):
+    import multiprocessing
+
+    if start_method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{start_method} is not available on this platform")
+    before = shared_memory_segments()
+    call = ("gilkit.set_start_method({method!r}); "
+            "gilkit.count_primes(10**12, impl='python', workers=2, mode='processes')")  # hours; base primes shared
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(call=call.format(method=start_method))],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        assert child.stdout.readline() == "ready\n"
+        start = cpu_seconds(session=child.pid)
+        wait_until(lambda: len(session_processes(child.pid)) >= 3 and cpu_seconds(session=child.pid) > start + 0.5,
+                   120, "the workers to compute")
+        assert shared_memory_segments() - before, "the call should have its array in shared memory by now"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+        wait_until(lambda: not session_processes(child.pid), 30, "the orphaned workers to exit")
+        wait_until(lambda: not shared_memory_segments() - before, 30, "the resource tracker to unlink the segment")
+    finally:
+        for pid in session_processes(child.pid):
+            os.kill(pid, signal.SIGKILL)
