@@ -74,9 +74,9 @@ def test_compare_prints_two_runs_side_by_side(quick_report, tmp_path):
         (["bench", "--kernels", "fft"], "unknown kernel 'fft'"),
         (["bench", "--impls", "cuda"], "unknown impl 'cuda'"),
         (["bench", "--workers", "0"], "workers must be >= 1"),
-        (["bench", "--workers", "two"], "whole numbers"),
+        (["bench", "--workers", "two"], "expected a whole number"),
         (["bench", "--modes", "gpu"], "unknown mode 'gpu'"),
-        (["bench", "--budget", "-1"], "positive number"),
+        (["bench", "--budget", "-1"], "argument --budget: value must be > 0 seconds"),
         (["bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json"], "cannot read"),
         (["bench", "--compare", "/dev/null", "/dev/null"], "cannot read"),
         (["bench", "--frobnicate"], "unrecognized arguments"),
@@ -103,3 +103,60 @@ def test_plot_is_drawn_or_refused_clearly(tmp_path):
     else:
         assert result.returncode == 0, result.stderr
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def bad_records(tmp_path):
+    """Saved runs that --compare must refuse with one line: a record without keys, a zero throughput."""
+    good = {"meta": {"build": "x"}, "results": [
+        {"kernel": "k", "impl": "python", "mode": "threads", "workers": 1, "median_s": 1.0, "throughput": 1.0,
+         "speedup": 1.0}]}
+    missing = {"meta": {"build": "x"}, "results": [{"kernel": "k"}]}
+    zero = json.loads(json.dumps(good))
+    zero["results"][0]["throughput"] = 0
+    paths = {}
+    for name, report in {"good": good, "missing": missing, "zero": zero}.items():
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(report))
+    return paths
+
+
+BAD_COMMAND_LINES = {
+    "openmp-with-python-only": ["bench", "--modes", "openmp", "--impls", "python"],
+    "workers-huge": ["bench", "--workers", "100000", "--modes", "openmp"],
+    "workers-overflow": ["bench", "--workers", str(2**31)],
+    "workers-word": ["bench", "--workers", "two"],
+    "budget-infinite": ["bench", "--budget", "inf"],
+    "json-into-missing-folder": ["bench", "--quick", "--json", "/no/such/folder/out.json"],
+    "json-onto-a-folder": ["bench", "--quick", "--json", "/tmp"],
+    "compare-record-without-keys": ["bench", "--compare", "{good}", "{missing}"],
+    "compare-zero-throughput": ["bench", "--compare", "{zero}", "{good}"],
+    "demo-io-threads": ["demo", "io", "--threads", "100000"],
+    "demo-locks-updates": ["demo", "locks", "--updates", "0"],
+    "demo-responsive-duration": ["demo", "responsive", "--duration", "-1"],
+    "shell-timeout-huge": ["shell", "--timeout", "1e10", "true"],
+    "shell-empty-command": ["shell", ""],
+    "shell-jobs-zero": ["shell", "-j", "0", "true"],
+}
+
+
+@pytest.mark.parametrize("case", BAD_COMMAND_LINES)
+def test_a_bad_command_line_gets_one_line_and_exit_code_2(case, tmp_path):
+    paths = bad_records(tmp_path)
+    args = [arg.format(**paths) for arg in BAD_COMMAND_LINES[case]]
+    result = gilkit_cli(*args)
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stdout == ""  # refused before any work
+
+
+def test_version():
+    result = gilkit_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"gilkit {gilkit.__version__}"
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    reader = subprocess.Popen([sys.executable, "-m", "gilkit", "info"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    reader.stdout.close()  # like `gilkit info | head -0`: nobody reads
+    _, stderr = reader.communicate(timeout=120)
+    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr

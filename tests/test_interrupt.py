@@ -113,3 +113,20 @@ def test_workers_and_shared_memory_go_when_the_caller_is_killed(start_method):
     finally:
         for pid in session_processes(child.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
+def test_ctrl_c_in_gilkit_bench_prints_one_line_and_exits_130():
+    child = subprocess.Popen([sys.executable, "-m", "gilkit", "bench", "--kernels", "mandelbrot"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        start = cpu_seconds(session=child.pid)
+        wait_until(lambda: cpu_seconds(session=child.pid) > start + 1.0, 120, "the benchmark to run")
+        os.killpg(child.pid, signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert child.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "gilkit: interrupted" and "Traceback" not in stderr, stderr

@@ -1,14 +1,16 @@
 """The `gilkit` command: `gilkit info`, `gilkit bench`, `gilkit demo`, `gilkit shell`."""
 
 import argparse
+import functools
 import json
-import math
+import os
 import sys
 
-from . import _compat, bench
+from . import _compat, _validate, bench
 from ._info import build_label, info
 from ._text import aligned
-from ._validate import MODES
+from ._validate import MAX_WORKERS, MODES
+from ._version import __version__
 
 KERNEL_NAMES = tuple(bench.WORKLOADS)
 
@@ -33,28 +35,51 @@ def _choices(kind, allowed):
     return parse
 
 
-def _worker_counts(text):
+def _checked(convert, check):
+    """An argparse type: ``convert`` the text, then the same check (and message) as the Python API."""
+
+    def parse(text):
+        try:
+            return check(convert(text))
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def _whole(text):
     try:
-        counts = [int(part) for part in text.split(",") if part.strip()]
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"workers must be whole numbers separated by commas, got {text!r}") from None
-    if not counts or min(counts) < 1:
-        raise argparse.ArgumentTypeError(f"workers must be >= 1, got {text!r}")
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+
+
+def _counts(text):
+    counts = [_validate.integer("workers", _whole(part), minimum=1, maximum=MAX_WORKERS)
+              for part in text.split(",") if part.strip()]
+    if not counts:
+        raise ValueError(f"workers must be whole numbers separated by commas, got {text!r}")
     return sorted(set(counts))
 
 
-def _positive_seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
+def _count(maximum):
+    return _checked(_whole, functools.partial(_validate.integer, "value", minimum=1, maximum=maximum))
+
+
+_seconds = _checked(_number, functools.partial(_validate.positive_seconds, "value"))
+_worker_counts = _checked(str, _counts)
 
 
 def build_parser():
     parser = _Parser(prog="gilkit", description="Make the GIL visible: benchmark native vs pure-Python kernels.")
+    parser.add_argument("--version", action="version", version=f"gilkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands.add_parser("info", help="the interpreter, its GIL, the usable CPUs and this build of gilkit")
     b = commands.add_parser("bench", help="time every kernel x impl x workers and show where threads help")
@@ -67,7 +92,7 @@ def build_parser():
     b.add_argument("--modes", type=_choices("mode", MODES), default=["threads"],
                    help="comma-separated, from threads,processes,openmp (default: threads)")
     b.add_argument("--quick", action="store_true", help="smaller problems and fewer repeats (well under a minute)")
-    b.add_argument("--budget", type=_positive_seconds, default=None, help="seconds of timed repeats per cell")
+    b.add_argument("--budget", type=_seconds, default=None, help="seconds of timed repeats per cell")
     b.add_argument("--json", metavar="PATH", help="write the meta data and every cell as JSON")
     b.add_argument("--plot", metavar="PATH", help="draw speedup vs workers (needs matplotlib: gilkit[plot])")
     b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
@@ -76,37 +101,42 @@ def build_parser():
     d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive")
     demos = d.add_subparsers(dest="demo", required=True, parser_class=_Parser)
     io = demos.add_parser("io", help="threads help blocking I/O even with the GIL; not pure-Python work")
-    io.add_argument("--threads", type=_positive_int, default=4)
-    io.add_argument("--tasks", type=_positive_int, default=8)
+    io.add_argument("--threads", type=_count(256), default=4)
+    io.add_argument("--tasks", type=_count(10_000), default=8)
     locks = demos.add_parser("locks", help="a shared histogram: no lock, a lock per update, local then merge")
-    locks.add_argument("--threads", type=_positive_int, default=4)
-    locks.add_argument("--updates", type=_positive_int, default=100_000, help="values per thread")
+    locks.add_argument("--threads", type=_count(256), default=4)
+    locks.add_argument("--updates", type=_count(10**8), default=100_000, help="values per thread")
     responsive = demos.add_parser("responsive", help="a 16 ms main loop while work runs in a thread")
-    responsive.add_argument("--duration", type=_positive_seconds, default=1.0, help="seconds per case")
+    responsive.add_argument("--duration", type=_seconds, default=1.0, help="seconds per case")
     responsive.add_argument("--gui", action="store_true", help="open a Tk window instead (needs a display)")
     responsive.add_argument("--auto", action="store_true", help="with --gui: press every button, then close")
     for demo in (io, locks, responsive):
         demo.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     sh = commands.add_parser("shell", help="run shell commands in parallel; exit codes kept")
-    sh.add_argument("-j", "--jobs", type=_positive_int, default=None, help="commands at once (default: usable CPUs)")
-    sh.add_argument("--timeout", type=_positive_seconds, default=None, help="seconds per command")
+    sh.add_argument("-j", "--jobs", type=_count(MAX_WORKERS), default=None,
+                    help="commands at once (default: usable CPUs)")
+    sh.add_argument("--timeout", type=_seconds, default=None, help="seconds per command")
     sh.add_argument("--file", metavar="PATH", help="read commands from PATH, one a line ('-': stdin)")
     sh.add_argument("commands", nargs="*", metavar="CMD", help="a command for /bin/sh (quote each one)")
     return parser
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
-    return value
-
-
 def main(argv=None):
+    """The command line: Ctrl-C ends any command with one line and exit code 130, a reader that closes
+    the pipe (``gilkit info | head -3``) ends it quietly, as Unix tools do."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("gilkit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point stdout at nothing first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "info":
@@ -165,6 +195,8 @@ def _shell(parser, args):
         commands += [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if not commands:
         parser.error("no commands: give them as arguments or with --file")
+    if any(not command.strip() for command in commands):
+        parser.error("a command is empty: give each command as one non-blank argument")
     try:
         results = run_parallel(commands, jobs=args.jobs, timeout=args.timeout)
     except KeyboardInterrupt:
@@ -203,8 +235,12 @@ def _bench(parser, args):
         parser.error(f"impl {', '.join(missing)} unavailable: {_compat.NATIVE_UNAVAILABLE_REASON}")
     if "openmp" in args.modes and not _compat.OPENMP_ENABLED:
         parser.error("mode openmp unavailable: this build of gilkit was compiled without OpenMP (see gilkit info)")
+    if not bench.groups_to_run(args.kernels, impls, args.modes):
+        parser.error("nothing to run: mode openmp runs only impl native; add --impls native or another mode")
     if args.plot:
         _require_matplotlib(parser)
+    for path in filter(None, (args.json, args.plot)):
+        _check_writable(parser, path)  # before the run, not after it
     workers = args.workers or list(range(1, usable_cpus() + 1))
     timing = {"budget_s": args.budget or (0.3 if args.quick else 1.0)}
     if args.quick:
@@ -225,6 +261,16 @@ def _bench(parser, args):
         plot_speedups(report, args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _check_writable(parser, path):
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        parser.error(f"cannot write {path}: it is a directory")
+    if not os.path.isdir(folder):
+        parser.error(f"cannot write {path}: no directory {folder}")
+    if not os.access(folder, os.W_OK):
+        parser.error(f"cannot write {path}: {folder} is not writable")
 
 
 def _require_matplotlib(parser):
@@ -300,7 +346,27 @@ def _load(parser, path):
     if not (isinstance(report, dict) and isinstance(report.get("meta"), dict) and "build" in report["meta"]
             and isinstance(report.get("results"), list)):
         parser.error(f"cannot read a gilkit bench JSON from {path}: it has no meta.build and results")
+    for index, record in enumerate(report["results"]):
+        problem = _bad_record(record)
+        if problem:
+            parser.error(f"cannot read a gilkit bench JSON from {path}: results[{index}] {problem}")
     return report
+
+
+#: What --compare reads from each result, and the types it must have.
+_RECORD_FIELDS = {"kernel": str, "impl": str, "mode": str, "workers": int, "median_s": (int, float),
+                  "throughput": (int, float), "speedup": (int, float, type(None))}
+
+
+def _bad_record(record):
+    if not isinstance(record, dict):
+        return "is not an object"
+    for key, kind in _RECORD_FIELDS.items():
+        if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
+            return f"has no valid {key!r}"
+    if not record["throughput"] > 0 or not record["median_s"] > 0:
+        return "has a throughput or median time that is not > 0"
+    return None
 
 
 def _compare(parser, path_a, path_b):
