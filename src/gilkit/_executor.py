@@ -75,12 +75,21 @@ def run(job, impl, workers, mode):
         if mode == "processes":
             return _run_processes(job, impl, workers)
         fn = chunk_function(impl, job.kernel, job.function)
-        views = [memoryview(array) for array in job.arrays]
-        queue = _ChunkQueue(fn, (*views, *job.params), job.chunks, cancel, job.fold, job.initial)
+        args = (*(memoryview(array) for array in job.arrays), *job.params)
         if workers == 1 or len(job.chunks) <= 1:
-            queue.drain()
-            return queue.result()
+            return _run_inline(fn, args, job, cancel)
+        queue = _ChunkQueue(fn, args, job.chunks, cancel, job.fold, job.initial)
         return _TEAM.run(queue, helpers=min(workers, len(job.chunks)) - 1)
+
+
+def _run_inline(fn, args, job, cancel):
+    """The chunks one after another on the calling thread: no lock, no queue."""
+    folded = job.initial
+    for start, stop in job.chunks:
+        value = fn(*args, start, stop, cancel)
+        if job.fold is not None:
+            folded = job.fold(folded, value)
+    return folded
 
 
 class _ChunkQueue:
