@@ -130,3 +130,34 @@ def test_ctrl_c_in_gilkit_bench_prints_one_line_and_exits_130():
             child.wait()
     assert child.returncode == 130, stderr
     assert stderr.splitlines()[-1] == "gilkit: interrupted" and "Traceback" not in stderr, stderr
+
+
+def processes_running(argument):
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if argument.encode() in cmdline.read_bytes().split(b"\0"):
+                found.append(int(cmdline.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not HAVE_PROC, reason="reads process lists from /proc (Linux)")
+def test_ctrl_c_ends_gilkit_shell_even_when_an_escaped_child_holds_its_output():
+    escaped, waiting = "600.4242", "6000.4242"  # sleep's arguments, to find the processes
+    child = subprocess.Popen([sys.executable, "-m", "gilkit", "shell", f"setsid sleep {escaped} & sleep {waiting}"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_until(lambda: processes_running(escaped) and processes_running(waiting), 60, "the command to start")
+        os.killpg(child.pid, signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+        assert not processes_running(waiting)  # the command's own group was killed
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        for pid in processes_running(escaped) + processes_running(waiting):
+            os.kill(pid, signal.SIGKILL)
+    assert child.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr, stderr

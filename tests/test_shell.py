@@ -137,3 +137,55 @@ def test_readme_example_zips_every_sub_folder(tmp_path):
     for folder in folders:
         with zipfile.ZipFile(f"{folder}.zip") as archive:
             assert archive.read(f"{folder.name}/photo.txt").decode() == folder.name
+
+
+def run_in_thread(fn, *args, **kwargs):
+    """fn's result, or an AssertionError if it is still running after a minute (a hang, not a slow call)."""
+    import threading
+
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(fn(*args, **kwargs)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the call hung"
+    return outcome[0]
+
+
+def test_a_command_that_cannot_start_is_a_failed_result_and_the_others_still_come_back(tmp_path):
+    not_executable = tmp_path / "script"
+    not_executable.write_text("#!/bin/sh\necho hi\n")
+    results = run_parallel([["echo", "before"], ["/no/such/program"], [str(not_executable)], ["echo", "a\0b"],
+                            ["echo", "after"]], jobs=3)
+    assert [r.returncode for r in results] == [0, 127, 126, 126, 0]
+    assert results[0].stdout == "before\n" and results[4].stdout == "after\n"
+    assert "/no/such/program" in results[1].stderr and not results[1].ok and not results[1].timed_out
+
+
+def test_a_background_child_does_not_keep_the_call_waiting():
+    (result,) = run_in_thread(run_parallel, ["echo started; sleep 600 &"])
+    assert result.ok and result.stdout == "started\n"
+
+
+def test_the_timeout_holds_when_an_escaped_child_keeps_the_output_open():
+    # The setsid child leaves the command's session, so killing the group cannot end it; it prints its pid.
+    (result,) = run_in_thread(run_parallel, ["setsid sh -c 'echo $$; exec sleep 600' & sleep 6000"], timeout=1)
+    try:
+        assert result.timed_out and not result.ok
+    finally:
+        for line in result.stdout.split():
+            os.kill(int(line), signal.SIGKILL)
+
+
+def test_undecodable_output_is_printed_with_replacement_even_on_an_ascii_terminal(tmp_path):
+    commands = tmp_path / "commands.txt"
+    commands.write_bytes(b"printf '\\377\\376 caf\\303\\251\\n' # \xff not UTF-8 in the file either\n")
+    completed = subprocess.run([sys.executable, "-m", "gilkit", "shell", "--file", str(commands)], capture_output=True,
+                               timeout=120, env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert completed.returncode == 0, completed.stderr
+    assert b"Traceback" not in completed.stderr
+    assert b"caf?" in completed.stdout  # the e-acute, replaced for the ASCII terminal
+
+
+def test_run_parallel_names_its_argument():
+    with pytest.raises(TypeError, match="commands must be a list"):
+        run_parallel(None)

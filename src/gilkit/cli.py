@@ -137,6 +137,9 @@ def main(argv=None):
 
 
 def _main(argv):
+    for stream in (sys.stdout, sys.stderr):
+        # Command output may hold anything; an ASCII terminal (PYTHONIOENCODING=ascii) must not crash on it.
+        stream.reconfigure(errors="replace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "info":
@@ -189,7 +192,12 @@ def _shell(parser, args):
     commands = list(args.commands)
     if args.file:
         try:
-            text = sys.stdin.read() if args.file == "-" else open(args.file).read()
+            if args.file == "-":
+                sys.stdin.reconfigure(errors="replace")
+                text = sys.stdin.read()
+            else:
+                with open(args.file, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
         except OSError as exc:
             parser.error(f"cannot read commands from {args.file}: {exc}")
         commands += [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]

@@ -8,7 +8,12 @@ What "the right way" means:
 * every command's exit code, stdout and stderr (kept apart, per command), duration and timeout status
   come back, in the order the commands were given: a failure is reported, never lost;
 * each command runs in its own process group (session), so a timeout or Ctrl-C kills the command *and
-  everything it started* (``sh -c 'a | b'``, ``make``'s children...), leaving nothing behind;
+  everything it started* (``sh -c 'a | b'``, ``make``'s children...), leaving nothing behind; when the
+  command itself exits, what it left running in the background is ended too;
+* a command that cannot start (no such program, not executable) is a failed result with return code
+  127 or 126 and the reason in its stderr, as a shell reports it; the other commands still run;
+* output is decoded as UTF-8 with undecodable bytes replaced, and output still held open by a process
+  that left the command's session (``setsid``) is not waited for once the command has exited;
 * a string is run by ``/bin/sh -c``: quote every path with ``shlex.quote`` (a path with a space or a
   quote in it is then one word); a list of strings is run directly, with no shell and no quoting needed.
 """
@@ -22,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ._cpus import usable_cpus
-from ._validate import integer, positive_seconds
+from ._validate import MAX_WORKERS, integer, positive_seconds
 
 __all__ = ["CommandResult", "run_parallel"]
 
@@ -76,7 +81,10 @@ def _kill_group(process):
 def _validate_commands(commands):
     if isinstance(commands, (str, bytes)):
         raise TypeError("commands must be a list of commands, not a single string (wrap it in a list)")
-    commands = list(commands)
+    try:
+        commands = list(commands)
+    except TypeError:
+        raise TypeError(f"commands must be a list of commands, not {type(commands).__name__}") from None
     for index, command in enumerate(commands):
         if isinstance(command, str):
             if not command.strip():
@@ -89,25 +97,61 @@ def _validate_commands(commands):
     return commands
 
 
+#: How often a command's thread looks up from reading its output (for a timeout, an exit, Ctrl-C), and
+#: how long output is still read after the command exited (from a process that escaped its session).
+_POLL_S = 0.05
+_DRAIN_S = 0.5
+
+
 def _run_one(command, timeout, cwd, running):
     start = time.perf_counter()
-    process = subprocess.Popen(
-        command, shell=isinstance(command, str), cwd=cwd, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True,
-    )
-    running.add(process)
-    timed_out = False
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(process)
-        stdout, stderr = process.communicate()
+        process = subprocess.Popen(
+            command, shell=isinstance(command, str), cwd=cwd, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )
+    except (OSError, ValueError) as exc:  # no such program, not executable, a NUL byte in an argument
+        code = 127 if isinstance(exc, FileNotFoundError) else 126
+        return CommandResult(command, code, "", f"cannot run {command!r}: {exc}\n", time.perf_counter() - start,
+                             False)
+    running.add(process)
+    try:
+        stdout, stderr, timed_out = _collect(process, start, timeout, running)
     finally:
         running.discard(process)
-    # The command exited, but what it started in the background may still hold on: end the group.
-    _kill_group(process)
-    return CommandResult(command, process.returncode, stdout, stderr, time.perf_counter() - start, timed_out)
+        _kill_group(process)  # the command has exited: what it left in the background goes too
+    return CommandResult(command, process.returncode, _text(stdout), _text(stderr), time.perf_counter() - start,
+                         timed_out)
+
+
+def _collect(process, start, timeout, running):
+    """Read the command's output until its pipes close, with a bound on the wait: the timeout, Ctrl-C,
+    or a short drain once the command itself has exited (a background child may keep the pipes open)."""
+    exited_at = None
+    timed_out = False
+    while True:
+        try:
+            stdout, stderr = process.communicate(timeout=_POLL_S)
+            return stdout, stderr, timed_out
+        except subprocess.TimeoutExpired as pending:
+            now = time.perf_counter()
+            if exited_at is None and process.poll() is not None:
+                exited_at = now
+                _kill_group(process)  # its background children in the group close their pipe ends
+            over = timeout is not None and not timed_out and now - start > timeout
+            if over or running.cancelled:
+                timed_out = over
+                _kill_group(process)
+                process.wait()
+                exited_at = exited_at or now
+            if exited_at is not None and now - exited_at > _DRAIN_S:
+                for pipe in (process.stdout, process.stderr):
+                    pipe.close()
+                return pending.stdout or b"", pending.stderr or b"", timed_out
+
+
+def _text(data):
+    return data.decode("utf-8", errors="replace")
 
 
 def run_parallel(commands, jobs=None, timeout=None, cwd=None):
@@ -118,7 +162,7 @@ def run_parallel(commands, jobs=None, timeout=None, cwd=None):
     command's group is killed before the exception propagates.
     """
     commands = _validate_commands(commands)
-    jobs = usable_cpus() if jobs is None else integer("jobs", jobs, minimum=1)
+    jobs = usable_cpus() if jobs is None else integer("jobs", jobs, minimum=1, maximum=MAX_WORKERS)
     if timeout is not None:
         timeout = positive_seconds("timeout", timeout)
     if cwd is not None and not os.path.isdir(cwd):
