@@ -81,21 +81,62 @@ def test_unknown_start_method_is_refused():
         gilkit.set_start_method("teleport")
 
 
-def test_pools_are_reused_between_calls():
+def current_pool():
+    return _executor._POOLS.current(gilkit.get_start_method())
+
+
+def test_one_pool_serves_every_call_and_grows_to_the_largest():
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
-    pool = _executor._process_pool(2)
+    pool = current_pool()
+    gilkit.count_primes(1000, impl="python", workers=1, mode="processes")
+    assert current_pool() is pool  # reused, also by a smaller call
+    for workers in (1, 2, 3, 4, 3, 2, 1):
+        gilkit.count_primes(1000, impl="python", workers=workers, mode="processes")
+    assert current_pool()._max_workers == 4 and len(current_pool()._processes) <= 4
+
+
+def test_shutdown_ends_every_helper_thread_and_worker_process():
+    import threading
+
+    gilkit.count_primes(10**6, workers=3)
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
-    assert _executor._process_pool(2) is pool
+    workers = list(current_pool()._processes.values())
+    gilkit.shutdown()
+    for process in workers:
+        process.join(timeout=30)
+        assert not process.is_alive()
+    helpers = [t for t in threading.enumerate() if t.name.startswith("gilkit-helper-")]
+    for helper in helpers:
+        helper.join(timeout=30)
+        assert not helper.is_alive()
+    assert current_pool() is None
+    assert gilkit.count_primes(10**6, workers=3) == 78498  # and everything starts again on demand
+    assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
+
+
+def test_changing_the_start_method_lets_a_running_call_finish():
+    import threading
+
+    gilkit.set_start_method(None)
+    outcome = []
+    caller = threading.Thread(target=lambda: outcome.append(
+        gilkit.count_primes(3_000_000, impl="python", workers=2, mode="processes")))
+    caller.start()
+    wait_until(lambda: current_pool() is not None and current_pool()._pending_work_items, 60, "the call to start")
+    gilkit.set_start_method("spawn")
+    caller.join(timeout=300)
+    gilkit.set_start_method(None)
+    assert outcome == [216816]
 
 
 def test_a_worker_killed_while_idle_costs_the_next_call_nothing():
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
-    pool = _executor._process_pool(2)
+    pool = current_pool()
     victim, *survivors = pool._processes.values()
     os.kill(victim.pid, signal.SIGKILL)
     victim.join(timeout=30)
     assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168  # a new pool ran it
-    assert _executor._process_pool(2) is not pool
+    assert current_pool() is not pool
     for survivor in survivors:  # the old pool's other workers are ended, or exit would hang on 3.11
         survivor.join(timeout=30)
         assert not survivor.is_alive()
@@ -104,7 +145,7 @@ def test_a_worker_killed_while_idle_costs_the_next_call_nothing():
 @pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
 def test_a_worker_killed_during_a_call_fails_that_call_clearly():
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
-    victim = next(iter(_executor._process_pool(2)._processes.values()))
+    victim = next(iter(current_pool()._processes.values()))
     outcome = []
 
     def call():

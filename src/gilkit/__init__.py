@@ -6,7 +6,7 @@ GIL-holding build of the same loop, so threads can be seen to help or not.
 
 from ._compat import ACTIVE_IMPLEMENTATION, IMPLS, ISA_VARIANT, NATIVE_AVAILABLE, OPENMP_ENABLED, available_impls
 from ._cpus import usable_cpus
-from ._executor import get_start_method, set_start_method
+from ._executor import get_start_method, set_start_method, shutdown
 from ._shared import shared_array
 from ._validate import MODES
 from ._version import __version__
@@ -33,6 +33,7 @@ __all__ = [
     "mandelbrot",
     "set_start_method",
     "shared_array",
+    "shutdown",
     "sum_squares",
     "usable_cpus",
 ]

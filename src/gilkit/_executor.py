@@ -7,7 +7,9 @@ same answer. Chunks are produced and folded as the work goes, so a call's memory
 number of chunks, and every chunk function polls its call's cancel flag (gilkit._cancel).
 """
 
+import atexit
 import collections
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -174,6 +176,7 @@ class _Team:
         self._wakeup = threading.Condition(self._lock)
         self._posted = collections.deque()  # [queue, helpers still wanted]
         self.threads = 0
+        self._generation = 0  # shutdown() starts a new one: the helpers of the old one exit
 
     def run(self, queue, helpers):
         entry = [queue, helpers]
@@ -181,7 +184,8 @@ class _Team:
             self._posted.append(entry)
             while self.threads < helpers:
                 self.threads += 1
-                threading.Thread(target=self._help, name=f"gilkit-helper-{self.threads}", daemon=True).start()
+                threading.Thread(target=self._help, args=(self._generation,), name=f"gilkit-helper-{self.threads}",
+                                 daemon=True).start()
             self._wakeup.notify(helpers)
         try:
             queue.drain()
@@ -192,11 +196,20 @@ class _Team:
         queue.wait()
         return queue.result()
 
-    def _help(self):
+    def shutdown(self):
+        """Let every helper exit once it is idle; the next call that wants helpers starts new ones."""
+        with self._lock:
+            self._generation += 1
+            self.threads = 0
+            self._wakeup.notify_all()
+
+    def _help(self, generation):
         while True:
             with self._lock:
-                while not self._posted:
+                while not self._posted and generation == self._generation:
                     self._wakeup.wait()
+                if generation != self._generation:
+                    return
                 entry = self._posted[0]
                 entry[1] -= 1
                 if entry[1] == 0:
@@ -240,14 +253,82 @@ def _run_openmp(job, workers, cancel):
 #: Process-pool tasks per worker: each task carries a run of consecutive chunks, so the pipe is crossed
 #: a few times per call rather than once per chunk, and a worker that finishes early takes another run.
 TASKS_PER_PROCESS = 4
-#: At most this many chunks a task, and this many tasks in flight a worker: bounded memory for any call.
+#: At most this many chunks a task: bounded memory for any call.
 MAX_CHUNKS_PER_TASK = 1 << 12
-TASKS_IN_FLIGHT_PER_PROCESS = 2
 
-# Process pools are created once per size and reused; the lock makes creation safe when several
-# threads (or free-threaded interpreters) call kernels at the same time.
-_pools_lock = threading.Lock()
-_process_pools = {}
+class _ProcessPools:
+    """One process pool per start method, as large as the largest call has wanted, shared by every call.
+
+    A call leases the pool for its duration. A pool that is replaced (to grow, after a worker died, or
+    by set_start_method) is shut down only when the last call using it has finished, so no running
+    call is cancelled from under it.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._current = {}  # start method -> pool
+        self._sizes = {}  # start method -> the most workers wanted: a replacement pool is as large
+        self._users = collections.Counter()
+        self._retired = set()
+
+    @contextlib.contextmanager
+    def lease(self, method, workers):
+        with self._lock:
+            pool = self._current.get(method)
+            if pool is not None and (pool._broken or pool._max_workers < workers or _has_dead_worker(pool)):
+                self._retire(method)
+                pool = None
+            if pool is None:
+                pool = ProcessPoolExecutor(max(workers, self._sizes.get(method, 0)), initializer=_worker_start,
+                                           mp_context=multiprocessing.get_context(method), initargs=(os.getpid(),))
+                self._current[method] = pool
+                self._sizes[method] = pool._max_workers
+            self._users[pool] += 1
+        try:
+            yield pool
+        finally:
+            with self._lock:
+                self._users[pool] -= 1
+                if pool in self._retired and not self._users[pool]:
+                    self._end(pool)
+
+    def current(self, method):
+        with self._lock:
+            return self._current.get(method)
+
+    def retire_all(self):
+        with self._lock:
+            for method in list(self._current):
+                self._retire(method)
+
+    def discard(self, pool):
+        """A pool whose worker died mid-call: no new call gets it; it ends with its last call."""
+        with self._lock:
+            for method, current in list(self._current.items()):
+                if current is pool:
+                    self._retire(method)
+
+    def _retire(self, method):
+        pool = self._current.pop(method)
+        self._retired.add(pool)
+        if not self._users[pool]:
+            self._end(pool)
+
+    def _end(self, pool):
+        """Kill the workers, then shut down. Python 3.11's broken pool leaves its other workers waiting for
+        tasks that never come, and its manager thread joins them forever: the interpreter would hang at exit."""
+        self._retired.discard(pool)
+        del self._users[pool]
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _has_dead_worker(pool):
+    return any(not process.is_alive() for process in (pool._processes or {}).values())
+
+
+_POOLS = _ProcessPools()
 _start_method = None
 
 
@@ -259,7 +340,7 @@ def default_start_method():
 def set_start_method(method=None):
     """Choose how mode='processes' starts its workers ('spawn', 'forkserver', 'fork'; None: the default).
 
-    Pools started with another method are shut down.
+    Pools started with another method end once the calls running on them have finished.
     """
     if method is not None and method not in multiprocessing.get_all_start_methods():
         raise ValueError(
@@ -267,12 +348,8 @@ def set_start_method(method=None):
             f"got {method!r}"
         )
     global _start_method
-    with _pools_lock:
-        _start_method = method
-        pools = list(_process_pools.values())
-        _process_pools.clear()
-    for pool in pools:
-        pool.shutdown(wait=True, cancel_futures=True)
+    _start_method = method
+    _POOLS.retire_all()
 
 
 def get_start_method():
@@ -280,39 +357,16 @@ def get_start_method():
     return _start_method or default_start_method()
 
 
-def _process_pool(workers):
-    """The pool of ``workers`` processes for the current start method; one with a dead worker is replaced
-    first, so a worker killed while idle does not fail the next call."""
-    method = get_start_method()
-    with _pools_lock:
-        pool = _process_pools.get((method, workers))
-        if pool is not None and (pool._broken or any(not p.is_alive() for p in (pool._processes or {}).values())):
-            _end_pool(pool)
-            pool = None
-        if pool is None:
-            context = multiprocessing.get_context(method)
-            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),))
-            _process_pools[(method, workers)] = pool
-        return pool
+def shutdown():
+    """End gilkit's helper threads and worker processes (they start again when a call needs them).
 
-
-def _end_pool(pool):
-    """End a pool's workers and forget it; called with _pools_lock held.
-
-    Python 3.11's broken pool leaves its other workers waiting for tasks that never come, and its
-    manager thread joins them forever: without this, the interpreter would hang at exit.
+    Runs at interpreter exit too. Calls still running on a process pool finish first.
     """
-    for key, cached in list(_process_pools.items()):
-        if cached is pool:
-            del _process_pools[key]
-    for process in list((pool._processes or {}).values()):
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+    _TEAM.shutdown()
+    _POOLS.retire_all()
 
 
-def _discard_process_pool(pool):
-    with _pools_lock:
-        _end_pool(pool)
+atexit.register(shutdown)
 
 
 def _worker_start(parent_pid):
@@ -353,21 +407,22 @@ def _run_processes(job, impl, workers):
                 np.ndarray(array.shape, array.dtype, buffer=segment.buf)[...] = array
                 location = (segment.name, 0)
             specs.append((*location, array.dtype.str, array.shape))
-        pool = _process_pool(workers)
         per_task = max(1, min(MAX_CHUNKS_PER_TASK, -(-len(job.chunks) // (TASKS_PER_PROCESS * workers))))
         tasks = ((impl, job.kernel, job.function, tuple(specs), job.params, job.chunks.size, job.chunks.total,
                   first, min(first + per_task, len(job.chunks))) for first in range(0, len(job.chunks), per_task))
-        try:
-            folded = _fold_tasks(pool, tasks, TASKS_IN_FLIGHT_PER_PROCESS * workers, job.fold, job.initial)
-        except BrokenProcessPool as exc:
-            _discard_process_pool(pool)
-            raise RuntimeError(
-                f"a gilkit worker process died while running {job.kernel} (killed, or crashed); "
-                "the pool was discarded and the next call starts a new one"
-            ) from exc
-        except BaseException:  # Ctrl-C (or any error) here: the workers' chunks cannot be stopped, only ended
-            _discard_process_pool(pool)
-            raise
+        with _POOLS.lease(get_start_method(), workers) as pool:
+            try:
+                # At most `workers` tasks at once: a shared pool may have more processes than this call asked for.
+                folded = _fold_tasks(pool, tasks, workers, job.fold, job.initial)
+            except BrokenProcessPool as exc:
+                _POOLS.discard(pool)
+                raise RuntimeError(
+                    f"a gilkit worker process died while running {job.kernel} (killed, or crashed); "
+                    "the pool was discarded and the next call starts a new one"
+                ) from exc
+            except BaseException:  # Ctrl-C (or any error): the workers' chunks cannot be stopped, only ended
+                _POOLS.discard(pool)
+                raise
         outputs = [job.arrays[index] for index in job.outputs]
         for array, segment in segments:
             if any(array is output for output in outputs):
