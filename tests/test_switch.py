@@ -52,3 +52,13 @@ for mode in ("threads", "processes", "openmp"):
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                                env={**os.environ, "GILKIT_NO_EXTENSIONS": "1"})
     assert completed.stdout.split() == ["threads", "True", "processes", "True", "openmp", "True"], completed.stderr
+
+
+@needs_native
+def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise():
+    code = "import os, gilkit; print(os.environ.get('OMP_WAIT_POLICY'))"
+    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    default = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**env, "OMP_WAIT_POLICY": "active"})
+    assert (default.stdout.strip(), chosen.stdout.strip()) == ("passive", "active")

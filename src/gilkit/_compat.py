@@ -12,6 +12,7 @@ variant computes bit for bit the same results: only the speed differs.
 import functools
 import importlib
 import importlib.util
+import os
 
 from . import _switch
 
@@ -34,6 +35,10 @@ def _best_isa(supported):
 def _import_native():
     if _switch.extensions_disabled():
         return None, None, f"disabled by {_switch.NO_EXTENSIONS_ENV}=1"
+    # libgomp's idle threads otherwise spin after every parallel region, fighting other programs for the
+    # CPUs (benchmarks/openmp_wait.py). It reads the variable when it loads, which is next; a user's own
+    # setting wins, and a libgomp some other library loaded first keeps its own.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     try:
         helpers = {name: importlib.import_module(f"gilkit._native.{name}") for name in ("_openmp", "_cpu", "_interrupt")}
         isa = _best_isa(helpers["_cpu"].supported_isas())

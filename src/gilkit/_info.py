@@ -67,6 +67,7 @@ def info():
         "native_unavailable_reason": _compat.NATIVE_UNAVAILABLE_REASON,
         "openmp_enabled": _compat.OPENMP_ENABLED,
         "openmp_max_threads": openmp_threads,
+        "openmp_wait_policy": os.environ.get("OMP_WAIT_POLICY") if _compat.OPENMP_ENABLED else None,
         "process_start_method": get_start_method(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
