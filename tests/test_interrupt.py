@@ -29,6 +29,8 @@ CASES = {
     "openmp": "gilkit.mandelbrot(4000, 3000, max_iter=500_000, mode='openmp', workers=2)",
     "openmp-one-chunk": FOREVER.format(rows=8, how="mode='openmp', workers=2"),
     "processes": "gilkit.count_primes(5 * 10**9, workers=2, mode='processes')",
+    # Spawned workers take a while to start: Ctrl-C must not reach one that is still importing.
+    "processes-spawn": "gilkit.set_start_method('spawn'); gilkit.count_primes(5 * 10**9, workers=2, mode='processes')",
 }
 NEEDS = {"openmp": gilkit.OPENMP_ENABLED, "openmp-one-chunk": gilkit.OPENMP_ENABLED}
 

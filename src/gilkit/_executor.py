@@ -321,7 +321,7 @@ class _ProcessPools:
         del self._users[pool]
         for process in list((pool._processes or {}).values()):
             process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False)  # cancelling futures here races the manager thread failing them (see above)
 
 
 def _has_dead_worker(pool):
@@ -435,21 +435,34 @@ def _run_processes(job, impl, workers):
 
 
 def _fold_tasks(pool, tasks, in_flight, fold, initial):
-    """Submit the tasks with at most ``in_flight`` outstanding, folding their results in order."""
-    futures = collections.deque(pool.submit(_process_chunks, *task) for task in itertools.islice(tasks, in_flight))
+    """Submit the tasks with at most ``in_flight`` outstanding, folding their results in order.
+
+    On an error the caller ends the pool; the futures still outstanding are not cancelled here: on 3.11
+    the pool's manager thread fails them itself and dies of InvalidStateError on one cancelled first.
+    """
+    futures = collections.deque(_submit(pool, task) for task in itertools.islice(tasks, in_flight))
     folded = initial
+    while futures:
+        results = futures.popleft().result()
+        for task in itertools.islice(tasks, 1):
+            futures.append(_submit(pool, task))
+        if fold is not None:
+            for value in results:
+                folded = fold(folded, value)
+    return folded
+
+
+def _submit(pool, task):
+    """pool.submit, with SIGINT blocked in this thread meanwhile: a worker that the submit starts inherits
+    the blocked signal (across fork and exec alike), so a terminal's Ctrl-C never reaches a worker that
+    is still starting, before _worker_start could ignore it. This thread gets it right after."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return pool.submit(_process_chunks, *task)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        while futures:
-            results = futures.popleft().result()
-            for task in itertools.islice(tasks, 1):
-                futures.append(pool.submit(_process_chunks, *task))
-            if fold is not None:
-                for value in results:
-                    folded = fold(folded, value)
-        return folded
+        return pool.submit(_process_chunks, *task)
     finally:
-        for future in futures:
-            future.cancel()
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _attach(name):
