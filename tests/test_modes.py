@@ -217,3 +217,21 @@ def test_shared_array_refuses_bad_arguments(shape, dtype, error, word):
 def test_shared_array_is_zeroed_and_shaped():
     array = gilkit.shared_array((3, 4), np.int32)
     assert array.shape == (3, 4) and array.dtype == np.int32 and array.flags.c_contiguous and not array.any()
+
+
+def test_a_killed_forkserver_costs_the_next_call_nothing():
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("forkserver is not available on this platform")
+    gilkit.set_start_method("forkserver")
+    try:
+        gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
+        pool = current_pool()
+        os.kill(multiprocessing.forkserver._forkserver._forkserver_pid, signal.SIGKILL)
+        # The pool hears of its workers through the fork server: wait until it can tell they are gone.
+        wait_until(lambda: not all(p.is_alive() for p in pool._processes.values()), 30, "the pool to notice")
+        assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
+    finally:
+        gilkit.set_start_method(None)

@@ -396,6 +396,7 @@ def _alive(pid):
 
 def _run_processes(job, impl, workers):
     chunk_function(impl, job.kernel, job.function)  # a missing native build fails here, clearly, not in a worker
+    workers = max(1, min(workers, len(job.chunks)))  # never more processes than chunks
     segments = []  # the temporary ones, for arrays that do not live in a shared_array already
     specs = []
     try:
