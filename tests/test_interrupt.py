@@ -42,24 +42,34 @@ print("finished", flush=True)
 """
 
 
-@needs_native
-@pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
-@pytest.mark.parametrize("case", CASES)
-def test_ctrl_c_stops_a_long_call_and_leaves_nothing_behind(case):
-    if not NEEDS.get(case, True):
-        pytest.skip("this build has no OpenMP")
-    child = subprocess.Popen([sys.executable, "-c", CHILD.format(call=CASES[case])], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+def ctrl_c_when_computing(python_args, cpu_seconds_first, ready_line=None):
+    """Run Python with ``python_args`` in a session of its own; after it prints ``ready_line`` (if given)
+    and has then used ``cpu_seconds_first`` of CPU, send SIGINT to its group (a terminal's Ctrl-C).
+    Returns (child, stdout, stderr)."""
+    child = subprocess.Popen([sys.executable, *python_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
     try:
-        assert child.stdout.readline() == "ready\n"
+        if ready_line is not None:
+            assert child.stdout.readline() == ready_line
         start = cpu_seconds(session=child.pid)
-        wait_until(lambda: cpu_seconds(session=child.pid) > start + 0.3, 120, "the call to compute")
+        wait_until(lambda: cpu_seconds(session=child.pid) > start + cpu_seconds_first, 120, "the work to start")
         os.killpg(child.pid, signal.SIGINT)
         stdout, stderr = child.communicate(timeout=30)
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
+    return child, stdout, stderr
+
+
+@needs_native
+@pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
+@pytest.mark.parametrize("case", CASES)
+def test_ctrl_c_stops_a_long_call_and_leaves_nothing_behind(case):
+    if not NEEDS.get(case, True):
+        pytest.skip("this build has no OpenMP")
+    child, stdout, stderr = ctrl_c_when_computing(["-c", CHILD.format(call=CASES[case])], cpu_seconds_first=0.3,
+                                                  ready_line="ready\n")
     assert "finished" not in stdout, "the call ran to its end: Ctrl-C came too late to test anything"
     assert child.returncode != 0 and stderr.splitlines()[-1].startswith("KeyboardInterrupt"), stderr
     assert stderr.count("Traceback") == 1, stderr  # the caller's only: no noise from workers
@@ -119,17 +129,7 @@ def test_workers_and_shared_memory_go_when_the_caller_is_killed(start_method):
 
 @pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
 def test_ctrl_c_in_gilkit_bench_prints_one_line_and_exits_130():
-    child = subprocess.Popen([sys.executable, "-m", "gilkit", "bench", "--kernels", "mandelbrot"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        start = cpu_seconds(session=child.pid)
-        wait_until(lambda: cpu_seconds(session=child.pid) > start + 1.0, 120, "the benchmark to run")
-        os.killpg(child.pid, signal.SIGINT)
-        _, stderr = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+    child, _, stderr = ctrl_c_when_computing(["-m", "gilkit", "bench", "--kernels", "mandelbrot"], cpu_seconds_first=1.0)
     assert child.returncode == 130, stderr
     assert stderr.splitlines()[-1] == "gilkit: interrupted" and "Traceback" not in stderr, stderr
 
