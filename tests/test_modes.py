@@ -90,9 +90,11 @@ def test_one_pool_serves_every_call_and_grows_to_the_largest():
     pool = current_pool()
     gilkit.count_primes(1000, impl="python", workers=1, mode="processes")
     assert current_pool() is pool  # reused, also by a smaller call
-    for workers in (1, 2, 3, 4, 3, 2, 1):
-        gilkit.count_primes(1000, impl="python", workers=workers, mode="processes")
+    for workers in (1, 2, 3, 4, 3, 2, 1):  # 10**6 is 4 chunks: each call may use all its workers
+        gilkit.count_primes(10**6, impl="python", workers=workers, mode="processes")
     assert current_pool()._max_workers == 4 and len(current_pool()._processes) <= 4
+    gilkit.count_primes(1000, impl="python", workers=4, mode="processes")  # 1 chunk: never more workers
+    assert current_pool()._max_workers == 4
 
 
 def test_shutdown_ends_every_helper_thread_and_worker_process():

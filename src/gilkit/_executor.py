@@ -321,7 +321,9 @@ class _ProcessPools:
         del self._users[pool]
         for process in list((pool._processes or {}).values()):
             process.kill()
-        pool.shutdown(wait=False)  # cancelling futures here races the manager thread failing them (see above)
+        # Wait for the manager thread (quick: its workers are dead), or at exit 3.11's concurrent.futures
+        # may write to its wake-up pipe while it closes it. Cancelling futures here would race it too.
+        pool.shutdown(wait=True)
 
 
 def _has_dead_worker(pool):
