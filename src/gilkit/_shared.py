@@ -11,12 +11,15 @@ import mmap
 import operator
 import os
 import secrets
+import sys
 import threading
 import weakref
 from multiprocessing import resource_tracker
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
+
+from ._validate import fits_in_memory
 
 try:
     import _posixshmem  # what multiprocessing.shared_memory uses on POSIX
@@ -36,12 +39,15 @@ def shared_array(shape: int | tuple[int, ...], dtype: DTypeLike = np.float64) ->
     """
     try:
         dtype = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"dtype must be a NumPy dtype: {exc}") from None
-    if dtype.hasobject:
-        raise TypeError(f"dtype must hold no Python objects, got {dtype}")
+    except Exception as exc:  # NumPy raises TypeError, ValueError, even SyntaxError for strings like '01'
+        raise TypeError(f"dtype must be a NumPy dtype, got {dtype!r} ({type(exc).__name__}: {exc})") from None
+    if dtype.hasobject or dtype.itemsize == 0:
+        raise TypeError(f"dtype must be a fixed-size type holding no Python objects, got {dtype}")
     shape = _shape(shape)
+    if math.prod(shape) > sys.maxsize:
+        raise ValueError(f"shape {shape} has more elements than an array can hold")
     nbytes = math.prod(shape) * dtype.itemsize
+    fits_in_memory("shape", nbytes, f"an array of shape {shape} and dtype {dtype}")
     if _posixshmem is None:
         return np.zeros(shape, dtype)
     name, buffer = _create_segment(max(nbytes, 1))
