@@ -34,7 +34,7 @@ WORKLOADS = {
     for w in [
         Workload("mandelbrot", "pixels", {"native": (1800, 900), "python": (240, 120)}),
         Workload("count_primes", "numbers", {"native": (500_000_000, 150_000_000), "python": (8_000_000, 2_000_000)}),
-        Workload("estimate_pi", "samples", {"native": (200_000_000, 60_000_000), "python": (4 << 16, 2 << 16)}),
+        Workload("estimate_pi", "samples", {"native": (200_000_000, 60_000_000), "python": (1 << 20, 1 << 19)}),
         Workload("box_blur", "pixels", {"native": (5000, 2500), "python": (800, 400)}),
         Workload("sum_squares", "values", {"native": (60_000_000, 20_000_000), "python": (1_000_000, 200_000)}),
     ]

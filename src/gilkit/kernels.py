@@ -25,7 +25,7 @@ from ._executor import Job, fixed_chunks, run
 #: Chunk sizes: fixed, so the split (and the order of every floating-point sum) never depends on workers.
 MANDELBROT_ROWS_PER_CHUNK = 8
 PRIMES_PER_SEGMENT = 1 << 18
-PI_SAMPLES_PER_CHUNK = 1 << 16
+PI_SAMPLES_PER_CHUNK = 1 << 18
 BLUR_ROWS_PER_CHUNK = 64  # or the next multiple of 64 at least as tall as the window: see blur_rows_per_chunk
 SUM_SQUARES_PER_CHUNK = 1 << 16
 
