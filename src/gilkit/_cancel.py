@@ -8,7 +8,7 @@ thread, which Ctrl-C does not interrupt, gets a flag of its own. Either way a fa
 flag, so the call's other chunks stop too, and a call whose flag was raised never returns a result.
 """
 
-import contextlib
+import _signal  # signal.getsignal is this plus an enum conversion that costs microseconds a call
 import signal
 import threading
 
@@ -16,29 +16,35 @@ import numpy as np
 
 from . import _compat
 
+_interrupt = _compat.native_module("_interrupt") if _compat.NATIVE_AVAILABLE else None
+_SIGINT_FLAG = memoryview(_interrupt.sigint_flag()) if _interrupt else None
+
 
 def _sigint_flag():
     """The SIGINT flag, cleared, when this thread gets KeyboardInterrupt from Ctrl-C; else None."""
-    if threading.current_thread() is not threading.main_thread() or not _compat.NATIVE_AVAILABLE:
+    if _interrupt is None or threading.current_thread() is not threading.main_thread():
         return None
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    if _signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return None  # Ctrl-C does something else here: leave it be
-    interrupt = _compat.native_module("_interrupt")
-    if not interrupt.chain_sigint():
+    if not _interrupt.chain_sigint():
         return None
-    flag = interrupt.sigint_flag()
-    flag[0] = 0
-    return flag
+    _SIGINT_FLAG[0] = 0
+    return _SIGINT_FLAG
 
 
-@contextlib.contextmanager
-def cancellation():
-    """The flag for one call; raises KeyboardInterrupt if the call was cut short without an exception."""
-    flag = _sigint_flag()
-    if flag is None:
-        flag = np.zeros(1, dtype=np.intc)
-    yield memoryview(flag)
-    if flag[0]:
-        # Python's handler has raised KeyboardInterrupt by now (any bytecode runs it) unless something
-        # swallowed it: the partial result must not be returned either way.
-        raise KeyboardInterrupt("a gilkit call was interrupted")
+class cancellation:
+    """``with cancellation() as flag:`` the flag for one call; on leaving, KeyboardInterrupt if the call
+    was cut short without an exception (a plain class: a generator-based context costs more per call)."""
+
+    __slots__ = ("_flag",)
+
+    def __enter__(self):
+        self._flag = _sigint_flag() or memoryview(np.zeros(1, dtype=np.intc))
+        return self._flag
+
+    def __exit__(self, *exc_info):
+        if exc_info[0] is None and self._flag[0]:
+            # Python's handler has raised KeyboardInterrupt by now (any bytecode runs it) unless something
+            # swallowed it: the partial result must not be returned either way.
+            raise KeyboardInterrupt("a gilkit call was interrupted")
+        return False
