@@ -29,6 +29,9 @@ CASES = {
     "openmp": "gilkit.mandelbrot(4000, 3000, max_iter=500_000, mode='openmp', workers=2)",
     "openmp-one-chunk": FOREVER.format(rows=8, how="mode='openmp', workers=2"),
     "processes": "gilkit.count_primes(5 * 10**9, workers=2, mode='processes')",
+    # The largest sizes accepted: they must start at once (lazily made chunks, a base sieve in short steps).
+    "estimate-pi-2**62": "gilkit.estimate_pi(2**62, workers=2)",
+    "count-primes-2**62": "gilkit.count_primes(2**62, workers=2)",
     # Spawned workers take a while to start: Ctrl-C must not reach one that is still importing.
     "processes-spawn": "gilkit.set_start_method('spawn'); gilkit.count_primes(5 * 10**9, workers=2, mode='processes')",
 }

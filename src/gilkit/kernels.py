@@ -81,8 +81,8 @@ def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode 
     if n < 2:
         return 0
     root = math.isqrt(n)
-    # The base sieve: a flag per number up to sqrt(n), and the primes found (fewer than root / 2).
-    _validate.fits_in_memory("n", root + 4 * root, "the base primes up to sqrt(n)")
+    # The base primes up to sqrt(n) as int64, found block by block and joined: at most 8 * root bytes.
+    _validate.fits_in_memory("n", 8 * root, "the base primes up to sqrt(n)")
     base_primes = _small_primes(root)
     job = Job(
         "primes", "count_primes_segment", fixed_chunks(n + 1, PRIMES_PER_SEGMENT),
@@ -91,14 +91,32 @@ def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode 
     return run(job, impl, workers, mode)
 
 
+#: Numbers a block of the base sieve covers: every NumPy step stays short, so Ctrl-C is seen between them.
+BASE_SIEVE_BLOCK = 1 << 22
+
+
 def _small_primes(limit):
-    """The primes <= limit (limit <= 2**31) as int64, by a plain sieve: the base primes of the segments."""
-    is_prime = np.ones(limit + 1, dtype=bool)
+    """The primes <= limit (limit <= 2**31) as int64: the base primes of the segments.
+
+    The primes up to sqrt(limit) by a plain sieve, then the rest in blocks crossed off by those.
+    """
+    seed_limit = math.isqrt(limit)
+    is_prime = np.ones(seed_limit + 1, dtype=bool)
     is_prime[:2] = False
-    for p in range(2, math.isqrt(limit) + 1):
+    for p in range(2, math.isqrt(seed_limit) + 1):
         if is_prime[p]:
             is_prime[p * p :: p] = False
-    return np.flatnonzero(is_prime).astype(np.int64)
+    seeds = np.flatnonzero(is_prime)
+    found = [seeds]
+    for lo in range(seed_limit + 1, limit + 1, BASE_SIEVE_BLOCK):
+        hi = min(lo + BASE_SIEVE_BLOCK, limit + 1)
+        block = np.ones(hi - lo, dtype=bool)
+        for p in seeds.tolist():
+            if p * p >= hi:
+                break
+            block[max(p * p, -(-lo // p) * p) - lo :: p] = False
+        found.append(np.flatnonzero(block) + lo)
+    return np.concatenate(found).astype(np.int64)
 
 
 def estimate_pi(samples: int, *, seed: int = 0, impl: Impl = "native", workers: int = 1,
