@@ -20,7 +20,8 @@ from procs import HAVE_PROC, cpu_seconds, session_processes, wait_until
 import gilkit
 
 # Every pixel inside the set, 2**31 - 1 iterations each: hours of work, in one chunk of 8 rows (or two).
-FOREVER = "gilkit.mandelbrot(1000, {rows}, max_iter=2**31 - 1, xmin=-0.5, xmax=0.1, ymin=-0.1, ymax=0.1, {how})"
+# Rows so wide that a loop which stopped only at the next row (not at once) would outlast the timeout.
+FOREVER = "gilkit.mandelbrot(10_000, {rows}, max_iter=2**31 - 1, xmin=-0.5, xmax=0.1, ymin=-0.1, ymax=0.1, {how})"
 CASES = {
     "native": FOREVER.format(rows=8, how="impl='native'"),
     "native-gil": FOREVER.format(rows=8, how="impl='native-gil'"),

@@ -21,8 +21,10 @@ def mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_sto
             zi = 0.0
             n = 0
             while n < max_iter:
-                if zr * zr + zi * zi > 4.0 or (n % POLL_EVERY == POLL_EVERY - 1 and cancel[0]):
+                if zr * zr + zi * zi > 4.0:
                     break
+                if n % POLL_EVERY == POLL_EVERY - 1 and cancel[0]:
+                    return
                 t = zr * zr - zi * zi + cr
                 zi = 2.0 * zr * zi + ci
                 zr = t
