@@ -9,16 +9,20 @@ import gilkit
 from gilkit.demos import INSIDE, chunk_max_iter
 
 
-def test_on_time_while_the_main_thread_sleeps():
+@pytest.mark.skipif(not gil_enabled(), reason="no GIL to meter: the beats would only show how free the CPUs are")
+def test_beats_while_the_main_thread_sleeps():
     with gilkit.HeartbeatProbe(interval=0.001) as probe:
         time.sleep(0.2)  # the workload: blocking in sleep releases the GIL
-    assert probe.beats >= 20
-    assert probe.median_ms < 1.0
+    # Holding the GIL for those 0.2 s would let at most one beat through; how punctual the beats are
+    # depends on free CPUs, so that is not asserted.
+    assert probe.beats >= 5, probe
+    assert 0 <= probe.median_ms <= probe.p99_ms <= probe.max_ms
     assert 0 <= probe.median_ms <= probe.p99_ms <= probe.max_ms
 
 
 @needs_native
 @needs_two_cpus
+@pytest.mark.skipif(not gil_enabled(), reason="no GIL to hold; tests/test_gil.py shows calls overlapping instead")
 def test_starved_by_one_long_call_that_holds_the_gil():
     # One chunk of rows, each pixel inside the set: a single compiled call of tens of ms, GIL held.
     rows, max_iter = gilkit.kernels.MANDELBROT_ROWS_PER_CHUNK, chunk_max_iter(1500, 0.05)
@@ -26,10 +30,7 @@ def test_starved_by_one_long_call_that_holds_the_gil():
         start = time.perf_counter()
         gilkit.mandelbrot(1500, rows, max_iter=max_iter, impl="native-gil", **INSIDE)
         held_ms = 1000 * (time.perf_counter() - start)
-    if gil_enabled():
-        assert probe.max_ms > 0.5 * held_ms, (probe, held_ms)
-    else:  # free-threaded: there is no GIL to hold, so the heartbeat keeps its time
-        assert probe.beats > 5 and probe.median_ms < 1.0, (probe, held_ms)
+    assert probe.max_ms > 0.5 * held_ms, (probe, held_ms)
 
 
 def test_no_beats_reads_as_nan_not_zero():
