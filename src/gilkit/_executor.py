@@ -47,8 +47,9 @@ class Chunks:
         return (self[index] for index in range(len(self)))
 
 
-def fixed_chunks(total, size):
-    return Chunks(total, size)
+def _keep(folded, value):
+    """The fold of a job whose chunks only write arrays: nothing to combine."""
+    return folded
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Job:
     #: NumPy dtype of each chunk's return value, or None when the chunks only write arrays.
     chunk_result: object = None
     #: The chunk results folded in chunk order: fold(...fold(fold(initial, r0), r1)..., r_last).
-    fold: object = None
+    fold: object = _keep
     initial: object = None
 
 
@@ -88,9 +89,7 @@ def _run_inline(fn, args, job, cancel):
     """The chunks one after another on the calling thread: no lock, no queue."""
     folded = job.initial
     for start, stop in job.chunks:
-        value = fn(*args, start, stop, cancel)
-        if job.fold is not None:
-            folded = job.fold(folded, value)
+        folded = job.fold(folded, fn(*args, start, stop, cancel))
     return folded
 
 
@@ -99,7 +98,7 @@ class _ChunkQueue:
     their results folded in chunk order as they arrive; the first error raises the call's cancel flag,
     so the other chunks stop early."""
 
-    def __init__(self, fn, args, chunks, cancel, fold=None, initial=None):
+    def __init__(self, fn, args, chunks, cancel, fold=_keep, initial=None):
         self._fn = fn
         self._args = args
         self._chunks = chunks
@@ -126,7 +125,7 @@ class _ChunkQueue:
     def _done(self, index, value=None, error=None):
         with self._lock:
             self._unfinished -= 1
-            if error is None and self._fold is not None:
+            if error is None:
                 self._pending[index] = value
                 while self._next_fold in self._pending:
                     self._folded = self._fold(self._folded, self._pending.pop(self._next_fold))
@@ -449,9 +448,8 @@ def _fold_tasks(pool, tasks, in_flight, fold, initial):
         results = futures.popleft().result()
         for task in itertools.islice(tasks, 1):
             futures.append(_submit(pool, task))
-        if fold is not None:
-            for value in results:
-                folded = fold(folded, value)
+        for value in results:
+            folded = fold(folded, value)
     return folded
 
 

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
 from ._compat import kernel_module
-from ._executor import Job, fixed_chunks, run
+from ._executor import Chunks, Job, run
 
 #: Chunk sizes: fixed, so the split (and the order of every floating-point sum) never depends on workers.
 MANDELBROT_ROWS_PER_CHUNK = 8
@@ -57,7 +57,7 @@ def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2
     dy = (ymax - ymin) / height
     out = np.empty(height * width, dtype=np.int32)
     job = Job(
-        "mandelbrot", "mandelbrot_rows", fixed_chunks(height, MANDELBROT_ROWS_PER_CHUNK),
+        "mandelbrot", "mandelbrot_rows", Chunks(height, MANDELBROT_ROWS_PER_CHUNK),
         arrays=(out,), params=(width, max_iter, xmin, ymin, dx, dy), outputs=(0,),
     )
     run(job, impl, workers, mode)
@@ -85,7 +85,7 @@ def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode 
     _validate.fits_in_memory("n", 8 * root, "the base primes up to sqrt(n)")
     base_primes = _small_primes(root)
     job = Job(
-        "primes", "count_primes_segment", fixed_chunks(n + 1, PRIMES_PER_SEGMENT),
+        "primes", "count_primes_segment", Chunks(n + 1, PRIMES_PER_SEGMENT),
         arrays=(base_primes,), chunk_result=np.int64, fold=operator.add, initial=0,
     )
     return run(job, impl, workers, mode)
@@ -131,7 +131,7 @@ def estimate_pi(samples: int, *, seed: int = 0, impl: Impl = "native", workers: 
     impl, workers, mode = _validate.execution(impl, workers, mode)
     key = kernel_module(impl, "montecarlo").stream_key(seed)
     job = Job(
-        "montecarlo", "count_hits", fixed_chunks(samples, PI_SAMPLES_PER_CHUNK),
+        "montecarlo", "count_hits", Chunks(samples, PI_SAMPLES_PER_CHUNK),
         params=(key,), chunk_result=np.int64, fold=operator.add, initial=0,
     )
     hits = run(job, impl, workers, mode)
@@ -154,7 +154,7 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
     radius = _validate.integer("radius", radius, minimum=0, maximum=MAX_SIDE)
     impl, workers, mode = _validate.execution(impl, workers, mode)
     height, width = image.shape
-    chunks = fixed_chunks(height, blur_rows_per_chunk(radius))
+    chunks = Chunks(height, blur_rows_per_chunk(radius))
     # Each chunk at work holds 9 rows of running sums, padded by r on both sides (ext/blur.pyx).
     _validate.fits_in_memory("radius", 9 * 8 * (width + 2 * radius) * min(workers, len(chunks)),
                              f"the running sums for radius {radius}")
@@ -183,7 +183,7 @@ def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, m
     impl, workers, mode = _validate.execution(impl, workers, mode)
     # The chunk sums are added in chunk order, one by one: not sum(), which compensates on Python >= 3.12.
     job = Job(
-        "sumsq", "sum_squares_chunk", fixed_chunks(values.size, SUM_SQUARES_PER_CHUNK),
+        "sumsq", "sum_squares_chunk", Chunks(values.size, SUM_SQUARES_PER_CHUNK),
         arrays=(values,), chunk_result=np.float64, fold=operator.add, initial=0.0,
     )
     return run(job, impl, workers, mode)
