@@ -209,7 +209,8 @@ def test_a_view_of_a_shared_array_works_and_the_segment_goes_with_the_last_view(
 
 @pytest.mark.parametrize("shape, dtype, error, word", [
     ("3", np.float64, TypeError, "shape"), ((2, -1), np.float64, ValueError, "shape"),
-    ((2.0,), np.float64, TypeError, "shape"), (3, object, TypeError, "dtype"), (3, "no-such-type", TypeError, "dtype"),
+    ((2.0,), np.float64, TypeError, "shape"), (True, np.float64, TypeError, "shape"),
+    (3, object, TypeError, "dtype"), (3, "no-such-type", TypeError, "dtype"),
 ])
 def test_shared_array_refuses_bad_arguments(shape, dtype, error, word):
     with pytest.raises(error, match=word):

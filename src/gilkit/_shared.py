@@ -8,7 +8,6 @@ interpreter exit); the resource tracker unlinks it if the process is killed firs
 
 import math
 import mmap
-import operator
 import os
 import secrets
 import sys
@@ -19,7 +18,7 @@ from multiprocessing import resource_tracker
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from ._validate import fits_in_memory
+from ._validate import fits_in_memory, integer
 
 try:
     import _posixshmem  # what multiprocessing.shared_memory uses on POSIX
@@ -44,14 +43,15 @@ def shared_array(shape: int | tuple[int, ...], dtype: DTypeLike = np.float64) ->
     if dtype.hasobject or dtype.itemsize == 0:
         raise TypeError(f"dtype must be a fixed-size type holding no Python objects, got {dtype}")
     shape = _shape(shape)
-    if math.prod(shape) > sys.maxsize:
+    count = math.prod(shape)
+    if count > sys.maxsize:
         raise ValueError(f"shape {shape} has more elements than an array can hold")
-    nbytes = math.prod(shape) * dtype.itemsize
+    nbytes = count * dtype.itemsize
     fits_in_memory("shape", nbytes, f"an array of shape {shape} and dtype {dtype}")
     if _posixshmem is None:
         return np.zeros(shape, dtype)
     name, buffer = _create_segment(max(nbytes, 1))
-    array = np.frombuffer(buffer, dtype=dtype, count=math.prod(shape)).reshape(shape)
+    array = np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
     start = array.__array_interface__["data"][0]
     with _lock:
         _segments[name] = (start, start + nbytes)
@@ -61,13 +61,8 @@ def shared_array(shape: int | tuple[int, ...], dtype: DTypeLike = np.float64) ->
 
 
 def _shape(shape):
-    try:
-        dims = (operator.index(shape),) if not isinstance(shape, tuple) else tuple(map(operator.index, shape))
-    except TypeError:
-        raise TypeError(f"shape must be an integer or a tuple of integers, got {shape!r}") from None
-    if any(dim < 0 for dim in dims):
-        raise ValueError(f"shape must not have negative dimensions, got {dims}")
-    return dims
+    """``shape`` as a tuple of ints >= 0, each checked like every integer argument of gilkit."""
+    return tuple(integer("shape", dim, minimum=0) for dim in (shape if isinstance(shape, tuple) else (shape,)))
 
 
 def _create_segment(size):
