@@ -49,7 +49,8 @@ def one_run(method):
         outcome["not_keyboard_interrupt"] = int(not lines or not lines[-1].startswith("KeyboardInterrupt"))
         outcome["noise"] = int(stderr.count("Traceback") > 1)
         if outcome["not_keyboard_interrupt"] or outcome["noise"]:
-            print(f"    {method}: an odd exit, its stderr:\n" + "\n".join("      " + line for line in lines), flush=True)
+            indented = "\n".join("      " + line for line in lines)
+            print(f"    {method}: an odd exit, its stderr:\n{indented}", flush=True)
         try:
             wait_until(lambda: not session_processes(child.pid), 10, "workers to end")
         except AssertionError:

@@ -39,7 +39,8 @@ def measure(policy):
 
 def main():
     print("mandelbrot on 2 OpenMP threads: tiny = 4x9, max_iter 1 (2000 calls); large = 1200x900, max_iter 256")
-    header = f"{'OMP_WAIT_POLICY':<26} {'other load':<12} {'tiny median us':>15} {'tiny max us':>12} {'large median ms':>16}"
+    header = (f"{'OMP_WAIT_POLICY':<26} {'other load':<12} {'tiny median us':>15} {'tiny max us':>12} "
+              f"{'large median ms':>16}")
     print(header)
     print("-" * len(header))
     for busy in (False, True):

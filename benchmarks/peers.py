@@ -117,7 +117,7 @@ def problems(only):
         if not only or kernel in only:
             found.append(problem)
 
-    window = dict(xmin=-2.0, xmax=1.0, ymin=-1.25, ymax=1.25)
+    window = {"xmin": -2.0, "xmax": 1.0, "ymin": -1.25, "ymax": 1.25}
     add("mandelbrot", Problem(
         "mandelbrot 1200x900, max_iter 256",
         Contender("gilkit", lambda: gilkit.mandelbrot(1200, 900, max_iter=256, **window)),
@@ -196,7 +196,8 @@ def main():
     args = parser.parse_args()
     only = {name for name in args.only.split(",") if name}
 
-    print(f"gilkit {gilkit.__version__}, ISA variant {getattr(gilkit, 'ISA_VARIANT', None)!r}, on {build_label()}, {cpu_model()}")
+    isa = getattr(gilkit, "ISA_VARIANT", None)  # None for gilkit 0.1.0, which had one variant
+    print(f"gilkit {gilkit.__version__}, ISA variant {isa!r}, on {build_label()}, {cpu_model()}")
     print(f"one thread each, {args.rounds} interleaved rounds; speed = peer time / gilkit time (> 1: gilkit faster)\n")
     header = f"{'problem':<36} {'contender':<9} {'best ms':>9} {'median ms':>10} {'speed best':>11} {'median':>7}  goal"
     print(header)
@@ -227,7 +228,8 @@ def main():
     if {"1", "100"} <= blur_best.keys():
         growth = blur_best["100"] / blur_best["1"]
         all_met &= growth <= 2.0
-        print(f"\nbox_blur cost per pixel, r=100 over r=1: {growth:.2f}x (goal <= 2x: {'met' if growth <= 2 else 'NOT MET'})")
+        verdict = "met" if growth <= 2 else "NOT MET"
+        print(f"\nbox_blur cost per pixel, r=100 over r=1: {growth:.2f}x (goal <= 2x: {verdict})")
 
     print("\ngilkit native on 1 and 2 workers (same rounds):")
     for kernel, contenders in scaling_problems(only).items():

@@ -65,7 +65,8 @@ def compare_table(a, b):
             if None in (a1, b1, a2, b2):
                 continue
             rows.append([k, impl, f"{a1['median_s']:.3f} s", f"{b1['median_s']:.3f} s",
-                         f"{b1['throughput'] / a1['throughput']:.2f}", f"{a2['speedup']:.2f}×", f"{b2['speedup']:.2f}×"])
+                         f"{b1['throughput'] / a1['throughput']:.2f}",
+                         f"{a2['speedup']:.2f}×", f"{b2['speedup']:.2f}×"])
     header = ["kernel", "impl", "1 thread, GIL build", "1 thread, 3.13t", "3.13t/GIL speed", "2 workers, GIL build",
               "2 workers, 3.13t"]
     return table(header, rows)

@@ -23,7 +23,8 @@ cdef inline Py_ssize_t _clamp(Py_ssize_t k, Py_ssize_t size) noexcept nogil:
 
 
 cdef void _column_sums(const double *image, double *col, const double *previous, Py_ssize_t height,
-                       Py_ssize_t width, Py_ssize_t radius, Py_ssize_t i, bint restart, const int *cancel) noexcept nogil:
+                       Py_ssize_t width, Py_ssize_t radius, Py_ssize_t i, bint restart,
+                       const int *cancel) noexcept nogil:
     """Row i's sums over the 2r+1 rows around it, then r copies of each edge value on either side."""
     cdef const double *add
     cdef const double *sub

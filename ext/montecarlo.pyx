@@ -29,11 +29,11 @@ cdef long long _count_hits(uint64_t key, long long start, long long stop, const 
     # - the counter's product advances by 2*GAMMA a sample (exact mod 2**64): a multiply spared;
     # - a, b < 2**53 convert exactly, and scaling by a power of two commutes with rounding (no
     #   underflow here), so x*x + y*y <= 1.0 exactly when a*a + b*b <= 2**106 in doubles.
-    cdef long long k, block = start, hits = 0
+    cdef long long _, block = start, hits = 0
     cdef uint64_t z = key + (2 * <uint64_t> start + 1) * GAMMA
     cdef double a, b
     while block < stop and not cancelled(cancel):
-        for k in range(block, min(block + POLL_EVERY, stop)):
+        for _ in range(block, min(block + POLL_EVERY, stop)):
             a = <double> (_mix(z) >> 11)
             b = <double> (_mix(z + GAMMA) >> 11)
             hits += a * a + b * b <= TWO_POW_106

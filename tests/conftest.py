@@ -1,23 +1,9 @@
-import os
-import sys
-import sysconfig
+"""Fixtures every test module shares: each implementation in turn, worker counts, and the free-threading guard."""
 
 import pytest
+from support import FREE_THREADED, gil_enabled, needs_native
 
 import gilkit
-
-FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-NO_EXTENSIONS = os.environ.get("GILKIT_NO_EXTENSIONS", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def gil_enabled():
-    return sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
-
-
-needs_two_cpus = pytest.mark.skipif(
-    gilkit.usable_cpus() < 2, reason="this process may use only one CPU, so there is no parallelism to measure"
-)
-needs_native = pytest.mark.skipif(NO_EXTENSIONS, reason="GILKIT_NO_EXTENSIONS=1: the compiled kernels are switched off")
 
 
 @pytest.fixture(scope="session", autouse=True)

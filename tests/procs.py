@@ -18,7 +18,8 @@ def _stats():
 
 def cpu_seconds(pid=None, session=None):
     """User + system CPU time of process ``pid``, or of every process in ``session``."""
-    ticks = sum(int(f[11]) + int(f[12]) for p, f in _stats() if p == pid or (session is not None and int(f[3]) == session))
+    ticks = sum(int(f[11]) + int(f[12])
+                for p, f in _stats() if p == pid or (session is not None and int(f[3]) == session))
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -72,6 +72,7 @@ def test_pinning_to_one_cpu_is_seen_although_cpu_count_is_unchanged():
 
     code = ("import os, gilkit; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
             "print(gilkit.usable_cpus(), os.cpu_count())")
-    usable, count = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    usable, count = child.stdout.split()
     assert int(usable) == 1
     assert int(count) == os.cpu_count()

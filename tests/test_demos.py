@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import gil_enabled
+from support import gil_enabled
 
 import gilkit
 from gilkit import demos

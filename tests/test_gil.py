@@ -14,11 +14,11 @@ import time
 
 import numpy as np
 import pytest
-from conftest import gil_enabled, needs_native
+from support import gil_enabled, needs_native
 
 import gilkit
 from gilkit._compat import chunk_function
-from gilkit.demos import INSIDE, chunk_max_iter
+from gilkit._steady import INSIDE, chunk_max_iter
 from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
 
 WIDTH = 1000

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import needs_native
 from procs import HAVE_PROC, cpu_seconds, session_processes, wait_until
+from support import needs_native
 
 import gilkit
 
@@ -116,24 +116,26 @@ def test_workers_and_shared_memory_go_when_the_caller_is_killed(start_method):
             "gilkit.count_primes(10**12, impl='python', workers=2, mode='processes')")  # hours; base primes shared
     child = subprocess.Popen([sys.executable, "-c", CHILD.format(call=call.format(method=start_method))],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
-    try:
-        assert child.stdout.readline() == "ready\n"
-        start = cpu_seconds(session=child.pid)
-        wait_until(lambda: len(session_processes(child.pid)) >= 3 and cpu_seconds(session=child.pid) > start + 0.5,
-                   120, "the workers to compute")
-        assert shared_memory_segments() - before, "the call should have its array in shared memory by now"
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=30)
-        wait_until(lambda: not session_processes(child.pid), 30, "the orphaned workers to exit")
-        wait_until(lambda: not shared_memory_segments() - before, 30, "the resource tracker to unlink the segment")
-    finally:
-        for pid in session_processes(child.pid):
-            os.kill(pid, signal.SIGKILL)
+    with child:  # closes its stdout pipe at the end
+        try:
+            assert child.stdout.readline() == "ready\n"
+            start = cpu_seconds(session=child.pid)
+            wait_until(lambda: len(session_processes(child.pid)) >= 3 and cpu_seconds(session=child.pid) > start + 0.5,
+                       120, "the workers to compute")
+            assert shared_memory_segments() - before, "the call should have its array in shared memory by now"
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+            wait_until(lambda: not session_processes(child.pid), 30, "the orphaned workers to exit")
+            wait_until(lambda: not shared_memory_segments() - before, 30, "the resource tracker to unlink the segment")
+        finally:
+            for pid in session_processes(child.pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
 def test_ctrl_c_in_gilkit_bench_prints_one_line_and_exits_130():
-    child, _, stderr = ctrl_c_when_computing(["-m", "gilkit", "bench", "--kernels", "mandelbrot"], cpu_seconds_first=1.0)
+    bench = ["-m", "gilkit", "bench", "--kernels", "mandelbrot"]
+    child, _, stderr = ctrl_c_when_computing(bench, cpu_seconds_first=1.0)
     assert child.returncode == 130, stderr
     assert stderr.splitlines()[-1] == "gilkit: interrupted" and "Traceback" not in stderr, stderr
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import needs_native
+from support import needs_native
 
 import gilkit
 from gilkit import _compat, _info, _switch
@@ -48,7 +48,8 @@ def test_the_best_supported_variant_runs_unless_capped():
     supported = _compat.supported_isas()
     assert supported[0] == "baseline" and set(supported) <= set(_switch.ISA_VARIANTS)
     cap = _switch.isa_cap()
-    expected = [isa for isa in supported if cap is None or _switch.ISA_VARIANTS.index(isa) <= _switch.ISA_VARIANTS.index(cap)]
+    rank = _switch.ISA_VARIANTS.index
+    expected = [isa for isa in supported if cap is None or rank(isa) <= rank(cap)]
     assert gilkit.ISA_VARIANT == expected[-1]
     assert _info.info()["isa_variant"] == gilkit.ISA_VARIANT
 

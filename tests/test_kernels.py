@@ -29,7 +29,7 @@ def test_mandelbrot_matches_reference(impl, workers, width, height):
 
 
 def test_mandelbrot_window_and_zero_iterations(impl, workers):
-    window = dict(xmin=-0.75, xmax=-0.7, ymin=0.1, ymax=0.15)
+    window = {"xmin": -0.75, "xmax": -0.7, "ymin": 0.1, "ymax": 0.15}
     image = gilkit.mandelbrot(23, 19, max_iter=200, impl=impl, workers=workers, **window)
     np.testing.assert_array_equal(image, reference.mandelbrot(23, 19, 200, **window))
     assert not gilkit.mandelbrot(5, 4, max_iter=0, impl=impl, workers=workers).any()
@@ -43,12 +43,16 @@ def test_mandelbrot_inside_points_reach_max_iter(impl):
     assert outside[0, 0] == 3
 
 
-@pytest.mark.parametrize("n, expected", [(-5, 0), (0, 0), (1, 0), (2, 1), (3, 2), (4, 2), (10, 4), (100, 25), (7919, 1000)])
+@pytest.mark.parametrize(
+    "n, expected", [(-5, 0), (0, 0), (1, 0), (2, 1), (3, 2), (4, 2), (10, 4), (100, 25), (7919, 1000)]
+)
 def test_count_primes_small(impl, workers, n, expected):
     assert gilkit.count_primes(n, impl=impl, workers=workers) == expected
 
 
-@pytest.mark.parametrize("n", [PRIMES_PER_SEGMENT - 1, PRIMES_PER_SEGMENT, PRIMES_PER_SEGMENT + 1, 2 * PRIMES_PER_SEGMENT + 3])
+@pytest.mark.parametrize(
+    "n", [PRIMES_PER_SEGMENT - 1, PRIMES_PER_SEGMENT, PRIMES_PER_SEGMENT + 1, 2 * PRIMES_PER_SEGMENT + 3]
+)
 def test_count_primes_across_segment_edges(impl, workers, n):
     assert gilkit.count_primes(n, impl=impl, workers=workers) == reference.count_primes(n)
 
@@ -61,7 +65,8 @@ def test_count_primes_known_values():
 @pytest.mark.parametrize("samples", [1, 2, 1000, 300_001], ids=lambda s: f"samples={s}")
 @pytest.mark.parametrize("seed", [0, 12345, 2**64 - 1], ids=lambda s: f"seed={s}")
 def test_estimate_pi_matches_reference(impl, workers, samples, seed):
-    assert same_bits(gilkit.estimate_pi(samples, seed=seed, impl=impl, workers=workers), reference.estimate_pi(samples, seed))
+    estimate = gilkit.estimate_pi(samples, seed=seed, impl=impl, workers=workers)
+    assert same_bits(estimate, reference.estimate_pi(samples, seed))
 
 
 def test_estimate_pi_converges_and_seeds_differ():
@@ -132,7 +137,8 @@ def test_box_blur_constant_image_stays_constant(impl):
 
 
 @pytest.mark.parametrize(
-    "size", [0, 1, SUM_SQUARES_PER_CHUNK - 1, SUM_SQUARES_PER_CHUNK, SUM_SQUARES_PER_CHUNK + 1, 3 * SUM_SQUARES_PER_CHUNK + 7]
+    "size",
+    [0, 1, SUM_SQUARES_PER_CHUNK - 1, SUM_SQUARES_PER_CHUNK, SUM_SQUARES_PER_CHUNK + 1, 3 * SUM_SQUARES_PER_CHUNK + 7],
 )
 def test_sum_squares_matches_reference(impl, workers, size):
     values = np.random.default_rng(size).normal(size=size)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import needs_native
 from procs import HAVE_PROC, cpu_seconds, wait_until
 from reference import same_bits
+from support import needs_native
 
 import gilkit
 from gilkit import _executor

@@ -3,10 +3,10 @@
 import time
 
 import pytest
-from conftest import gil_enabled, needs_native, needs_two_cpus
+from support import gil_enabled, needs_native, needs_two_cpus
 
 import gilkit
-from gilkit.demos import INSIDE, chunk_max_iter
+from gilkit._steady import INSIDE, chunk_max_iter
 
 
 @pytest.mark.skipif(not gil_enabled(), reason="no GIL to meter: the beats would only show how free the CPUs are")

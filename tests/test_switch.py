@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import needs_native
+from support import needs_native
 
 PROBE = """
 import json, gilkit

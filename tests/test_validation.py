@@ -45,7 +45,8 @@ BAD_CALLS = [
     ("values-2d", gilkit.sum_squares, (np.ones((2, 2)),), {}, ValueError, "values"),
     ("values-scalar", gilkit.sum_squares, (3.0,), {}, ValueError, "values"),
     ("values-str", gilkit.sum_squares, ("abc",), {}, TypeError, "values"),
-    ("values-datetime", gilkit.sum_squares, (np.array(["2020-01-01"], dtype="datetime64[D]"),), {}, TypeError, "values"),
+    ("values-datetime", gilkit.sum_squares, (np.array(["2020-01-01"], dtype="datetime64[D]"),), {}, TypeError,
+     "values"),
     # Found by a user's fuzzing: each was an OverflowError, a NumPy message, or silently wrong.
     ("xmin-huge-int", gilkit.mandelbrot, (10, 10), {"xmin": -(2**1100)}, ValueError, "xmin"),
     ("ymax-huge-int", gilkit.mandelbrot, (10, 10), {"ymax": 2**1100}, ValueError, "ymax"),

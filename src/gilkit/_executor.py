@@ -480,7 +480,7 @@ def _process_chunks(impl, kernel, function, specs, params, chunk_size, total, fi
     segments = [_attach(name) for name, _, _, _ in specs]
     views = [
         memoryview(np.ndarray(shape, np.dtype(dtype), buffer=segment.buf, offset=offset))
-        for segment, (_, offset, dtype, shape) in zip(segments, specs)
+        for segment, (_, offset, dtype, shape) in zip(segments, specs, strict=True)
     ]
     try:
         return [fn(*views, *params, *chunks[index], cancel) for index in range(first, stop)]

@@ -69,5 +69,5 @@ def info():
         "openmp_max_threads": openmp_threads,
         "openmp_wait_policy": os.environ.get("OMP_WAIT_POLICY") if _compat.OPENMP_ENABLED else None,
         "process_start_method": get_start_method(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

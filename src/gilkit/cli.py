@@ -178,11 +178,11 @@ def _gui(args):
         return 2
     columns = ["p50 ms", "p99 ms", "max ms", "missed frames", "frames"]
     if args.json:
-        print(json.dumps({kind: dict(zip(columns, values)) for kind, values in stats.items()}, indent=1))
+        print(json.dumps({kind: dict(zip(columns, values, strict=True)) for kind, values in stats.items()}, indent=1))
     else:
         for kind, values in stats.items():
             print(f"{kind:<32} " + "  ".join(f"{c} {v:.1f}" if isinstance(v, float) else f"{c} {v}"
-                                             for c, v in zip(columns, values)))
+                                             for c, v in zip(columns, values, strict=True)))
     return 0
 
 

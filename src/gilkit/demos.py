@@ -5,7 +5,6 @@ what it measured and the finding in one sentence, worded from the numbers (so it
 free-threaded build, where some findings change).
 """
 
-import functools
 import os
 import random
 import socket
@@ -22,6 +21,7 @@ import numpy as np
 
 from . import _compat, kernels
 from ._info import build_label, gil_enabled
+from ._steady import INSIDE, chunk_max_iter
 from ._text import aligned
 from ._validate import integer, positive_seconds
 from .probe import quantile
@@ -163,9 +163,10 @@ def io_demo(threads=4, tasks=8, latency=0.05, file_mb=16, primes_n=2_000_000):
     speedup = {row[0]: row[4] for row in rows}
     python_note = ("it needs the GIL, so its threads take turns" if gil_enabled()
                    else "no GIL on this build, so it scales with the cores")
-    finding = (f"{tasks} blocking I/O tasks finish {speedup['sleep']:.1f}x (sleep) and {speedup['tcp echo']:.1f}x (TCP) "
-               f"sooner on {threads} threads, because a thread blocked in I/O releases the GIL; random reads of cold "
-               f"files {speedup['read files']:.1f}x, as far as the device overlaps requests; the pure-Python "
+    finding = (f"{tasks} blocking I/O tasks finish {speedup['sleep']:.1f}x (sleep) and "
+               f"{speedup['tcp echo']:.1f}x (TCP) sooner on {threads} threads, because a thread blocked in I/O "
+               f"releases the GIL; random reads of cold files {speedup['read files']:.1f}x, as far as the device "
+               f"overlaps requests; the pure-Python "
                f"kernel gets {speedup['python kernel']:.2f}x: {python_note}.")
     return DemoResult("io", ["workload", "each task", "1 thread s", f"{threads} threads s", "speedup"], rows, finding)
 
@@ -250,26 +251,8 @@ def locks_demo(threads=4, updates=100_000, bins=16):
 
 # --- 3. Responsiveness: a main loop's frames while work runs ---------------------------------------
 
-#: A window inside the Mandelbrot set: every pixel iterates max_iter times, so chunks are long and steady.
-INSIDE = dict(xmin=-0.5, xmax=0.0, ymin=-0.2, ymax=0.2)
 #: How long one chunk of the background work takes: longer than a 16 ms frame, so holding the GIL shows.
 CHUNK_SECONDS = 0.03
-
-
-@functools.cache
-def chunk_max_iter(width: int, seconds: float) -> int:
-    """The max_iter that makes one chunk of ``width``-pixel rows inside the set take about ``seconds``
-    in the compiled loop on this machine (its speed depends on the CPU and on the ISA variant)."""
-    probe_iter = 1000
-    per_row = min(_timed(kernels.mandelbrot, width, 1, max_iter=probe_iter, **INSIDE) for _ in range(3))
-    rows = kernels.MANDELBROT_ROWS_PER_CHUNK
-    return min((1 << 31) - 1, max(probe_iter, round(probe_iter * seconds / (rows * per_row))))
-
-
-def _timed(fn, *args, **kwargs):
-    start = time.perf_counter()
-    fn(*args, **kwargs)
-    return time.perf_counter() - start
 
 
 def run_work(impl):

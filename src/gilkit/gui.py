@@ -100,7 +100,8 @@ class ResponsiveWindow:
 
     def _finish(self):
         stats = frame_stats(self.lateness[self.current] or [0.0], self.frame_s)
-        self.status.set(f"{self.current}: p99 {stats[1]:.1f} ms late, worst {stats[2]:.1f} ms, {stats[3]} frames missed")
+        self.status.set(f"{self.current}: p99 {stats[1]:.1f} ms late, worst {stats[2]:.1f} ms, "
+                        f"{stats[3]} frames missed")
         self.current, self.running = None, None
 
     def stats(self):

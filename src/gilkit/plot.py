@@ -12,7 +12,7 @@ def plot_speedups(report, path):
     kernels = list(dict.fromkeys(r["kernel"] for r in results))
     fig, axes = plt.subplots(1, len(kernels), figsize=(3.6 * len(kernels), 3.4), squeeze=False, sharey=True)
     max_workers = max(r["workers"] for r in results)
-    for ax, kernel in zip(axes[0], kernels):
+    for ax, kernel in zip(axes[0], kernels, strict=True):
         ax.plot([1, max_workers], [1, max_workers], color="0.7", linestyle="--", label="ideal")
         lines = dict.fromkeys((r["impl"], r["mode"]) for r in results if r["kernel"] == kernel)
         for impl, mode in lines:
@@ -23,7 +23,7 @@ def plot_speedups(report, path):
             )
             if points:
                 label = impl if mode == "threads" else f"{impl} ({mode})"
-                ax.plot(*zip(*points), marker="o", label=label)
+                ax.plot(*zip(*points, strict=True), marker="o", label=label)
         ax.set_title(kernel)
         ax.set_xlabel("workers")
         ax.set_xticks(range(1, max_workers + 1))
@@ -31,7 +31,7 @@ def plot_speedups(report, path):
     axes[0][0].set_ylabel("speedup vs 1 worker")
     legend = {}  # one entry per line label, across the panels
     for ax in axes[0]:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
     fig.legend(legend.values(), legend.keys(), loc="center right", fontsize="small")
     meta = report["meta"]

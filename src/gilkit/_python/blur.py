@@ -2,7 +2,6 @@
 
 import math
 
-
 POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
 
 

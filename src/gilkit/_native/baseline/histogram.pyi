@@ -1,4 +1,4 @@
-from gilkit._native._buffers import Float64Buffer, Int64Buffer
+from typing_extensions import Buffer
 
-def histogram_counts(values: Float64Buffer, lo: float, width: float, counts: Int64Buffer, start: int, stop: int, *,
+def histogram_counts(values: Buffer, lo: float, width: float, counts: Buffer, start: int, stop: int, *,
                      release_gil: bool = True) -> None: ...

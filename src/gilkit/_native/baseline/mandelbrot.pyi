@@ -1,7 +1,7 @@
-from gilkit._native._buffers import Int32Buffer, Int64Buffer
+from typing_extensions import Buffer
 
-def mandelbrot_rows(out: Int32Buffer, width: int, max_iter: int, xmin: float, ymin: float, dx: float, dy: float,
-                    row_start: int, row_stop: int, cancel: Int32Buffer, *, release_gil: bool = True) -> None: ...
-def mandelbrot_rows_openmp(out: Int32Buffer, width: int, max_iter: int, xmin: float, ymin: float, dx: float,
-                           dy: float, starts: Int64Buffer, stops: Int64Buffer, num_threads: int,
-                           cancel: Int32Buffer) -> None: ...
+def mandelbrot_rows(out: Buffer, width: int, max_iter: int, xmin: float, ymin: float, dx: float, dy: float,
+                    row_start: int, row_stop: int, cancel: Buffer, *, release_gil: bool = True) -> None: ...
+def mandelbrot_rows_openmp(out: Buffer, width: int, max_iter: int, xmin: float, ymin: float, dx: float,
+                           dy: float, starts: Buffer, stops: Buffer, num_threads: int,
+                           cancel: Buffer) -> None: ...

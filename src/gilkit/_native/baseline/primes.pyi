@@ -1,6 +1,6 @@
-from gilkit._native._buffers import Int32Buffer, Int64Buffer
+from typing_extensions import Buffer
 
-def count_primes_segment(base_primes: Int64Buffer, lo: int, hi: int, cancel: Int32Buffer, *,
+def count_primes_segment(base_primes: Buffer, lo: int, hi: int, cancel: Buffer, *,
                          release_gil: bool = True) -> int: ...
-def count_primes_segment_openmp(base_primes: Int64Buffer, starts: Int64Buffer, stops: Int64Buffer,
-                                counts: Int64Buffer, num_threads: int, cancel: Int32Buffer) -> None: ...
+def count_primes_segment_openmp(base_primes: Buffer, starts: Buffer, stops: Buffer,
+                                counts: Buffer, num_threads: int, cancel: Buffer) -> None: ...

@@ -1,6 +1,6 @@
-from gilkit._native._buffers import Float64Buffer, Int32Buffer, Int64Buffer
+from typing_extensions import Buffer
 
-def sum_squares_chunk(values: Float64Buffer, start: int, stop: int, cancel: Int32Buffer, *,
+def sum_squares_chunk(values: Buffer, start: int, stop: int, cancel: Buffer, *,
                       release_gil: bool = True) -> float: ...
-def sum_squares_chunk_openmp(values: Float64Buffer, starts: Int64Buffer, stops: Int64Buffer, sums: Float64Buffer,
-                             num_threads: int, cancel: Int32Buffer) -> None: ...
+def sum_squares_chunk_openmp(values: Buffer, starts: Buffer, stops: Buffer, sums: Buffer,
+                             num_threads: int, cancel: Buffer) -> None: ...
