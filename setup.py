@@ -1,7 +1,7 @@
 """Build the Cython kernels in ext/ into the package gilkit (see pyproject.toml for metadata).
 
 Each kernel (ext/NAME.pyx) is compiled once per instruction-set variant into gilkit._native.ISA.NAME;
-gilkit._compat imports the best variant the CPU runs. The helpers (ext/_NAME.pyx) are compiled once,
+gilkit._implementations imports the best variant the CPU runs. The helpers (ext/_NAME.pyx) are compiled once,
 for the baseline, into gilkit._native._NAME.
 
 Switches (read by src/gilkit/_switch.py): GILKIT_NO_EXTENSIONS=1 installs the pure-Python package

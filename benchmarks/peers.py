@@ -124,7 +124,7 @@ def problems(only):
         [Contender("numba", lambda: nb_mandelbrot(1200, 900, 256, *window.values()))],
         [("numba", 4.0)], np.array_equal,
     ))
-    key = np.uint64(gilkit._compat.kernel_module("python", "montecarlo").stream_key(1))
+    key = np.uint64(gilkit._implementations.kernel_module("python", "montecarlo").stream_key(1))
     add("estimate_pi", Problem(
         "estimate_pi 5*10^7, seed 1",
         Contender("gilkit", lambda: gilkit.estimate_pi(50_000_000, seed=1)),

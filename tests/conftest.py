@@ -25,7 +25,7 @@ def _impl_param(impl):
 def impl(request):
     """Every implementation, so one test body checks all of them; native must be built unless switched off."""
     if request.param != "python" and not gilkit.NATIVE_AVAILABLE:
-        pytest.fail(f"the compiled kernels did not load: {gilkit._compat.NATIVE_UNAVAILABLE_REASON}")
+        pytest.fail(f"the compiled kernels did not load: {gilkit._implementations.NATIVE_UNAVAILABLE_REASON}")
     return request.param
 
 

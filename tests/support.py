@@ -1,12 +1,15 @@
-"""What the tests share: the build facts they branch on and the skip markers (imported, never re-implemented)."""
+"""What the tests share: the build facts they branch on, the skip markers and the small problems.
+
+The facts are imported from gilkit, never re-implemented here."""
 
 import pytest
 
 import gilkit
 from gilkit._info import free_threaded_build, gil_enabled
+from gilkit._registry import WORKLOADS
 from gilkit._switch import NO_EXTENSIONS_ENV, extensions_disabled
 
-__all__ = ["FREE_THREADED", "gil_enabled", "needs_native", "needs_two_cpus"]
+__all__ = ["FREE_THREADED", "SMALL_PROBLEMS", "gil_enabled", "needs_native", "needs_two_cpus"]
 
 FREE_THREADED = free_threaded_build()
 
@@ -16,3 +19,6 @@ needs_two_cpus = pytest.mark.skipif(
 needs_native = pytest.mark.skipif(
     extensions_disabled(), reason=f"{NO_EXTENSIONS_ENV}=1: the compiled kernels are switched off"
 )
+
+#: One small problem per kernel, from the kernel registry: a few chunks, milliseconds on every impl.
+SMALL_PROBLEMS = {kernel: workload.small() for kernel, workload in WORKLOADS.items()}

@@ -68,17 +68,17 @@ NOT_CANCELLED = np.zeros(1, dtype=np.intc)
 
 
 def _mandelbrot_past_last_row():
-    mandelbrot = gilkit._compat.native_module("mandelbrot")
+    mandelbrot = gilkit._implementations.native_module("mandelbrot")
     mandelbrot.mandelbrot_rows(np.zeros(12, dtype=np.int32), 4, 10, -2.0, -1.0, 0.1, 0.1, 2, 4, NOT_CANCELLED)
 
 
 def _blur_past_last_row():
-    blur = gilkit._compat.native_module("blur")
+    blur = gilkit._implementations.native_module("blur")
     blur.box_blur_rows(np.zeros(12), np.zeros(12), 3, 4, 1, 1, 5, NOT_CANCELLED)
 
 
 def _sum_squares_past_end():
-    sumsq = gilkit._compat.native_module("sumsq")
+    sumsq = gilkit._implementations.native_module("sumsq")
     sumsq.sum_squares_chunk(np.zeros(12), 5, 13, NOT_CANCELLED)
 
 

@@ -17,7 +17,7 @@ import pytest
 from support import gil_enabled, needs_native
 
 import gilkit
-from gilkit._compat import chunk_function
+from gilkit._implementations import chunk_function
 from gilkit._steady import INSIDE, chunk_max_iter
 from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
 

@@ -86,7 +86,7 @@ def raised_flag():
 
 @pytest.mark.parametrize("kernel", ["mandelbrot", "blur", "montecarlo"])
 def test_a_raised_flag_stops_a_chunk_before_its_work(impl, kernel):
-    module = gilkit._compat.kernel_module(impl, kernel)
+    module = gilkit._implementations.kernel_module(impl, kernel)
     if kernel == "mandelbrot":
         out = np.full(12, -1, dtype=np.int32)
         module.mandelbrot_rows(memoryview(out), 4, 10**9, -0.5, -0.1, 0.01, 0.01, 0, 3, raised_flag())

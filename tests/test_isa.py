@@ -11,7 +11,7 @@ import pytest
 from support import needs_native
 
 import gilkit
-from gilkit import _compat, _info, _switch
+from gilkit import _implementations, _info, _switch
 
 pytestmark = needs_native
 
@@ -45,7 +45,7 @@ def digests(isa):
 
 
 def test_the_best_supported_variant_runs_unless_capped():
-    supported = _compat.supported_isas()
+    supported = _implementations.supported_isas()
     assert supported[0] == "baseline" and set(supported) <= set(_switch.ISA_VARIANTS)
     cap = _switch.isa_cap()
     rank = _switch.ISA_VARIANTS.index
@@ -56,7 +56,7 @@ def test_the_best_supported_variant_runs_unless_capped():
 
 @pytest.mark.parametrize("isa", [isa for isa in _switch.ISA_VARIANTS if isa != "baseline"])
 def test_every_variant_gives_the_same_bits_as_the_baseline(isa):
-    if isa not in _compat.supported_isas():
+    if isa not in _implementations.supported_isas():
         pytest.skip(f"this CPU cannot run the {isa} variant")
     baseline, other = digests("baseline"), digests(isa)
     assert baseline["isa"] == "baseline" and other["isa"] == isa

@@ -8,23 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from procs import HAVE_PROC, cpu_seconds, wait_until
-from reference import same_bits
-from support import needs_native
+from reference import same_bits, same_result
+from support import SMALL_PROBLEMS, needs_native
 
 import gilkit
 from gilkit import _executor
 
-IMAGE = np.random.default_rng(7).normal(size=(19, 11))
 VALUES = np.random.default_rng(8).normal(size=(1 << 16) + 5)
-
-# One small problem per kernel, each spanning several chunks.
-CALLS = {
-    "mandelbrot": lambda **how: gilkit.mandelbrot(31, 21, max_iter=50, **how),
-    "count_primes": lambda **how: gilkit.count_primes(600_000, **how),
-    "estimate_pi": lambda **how: gilkit.estimate_pi(600_000, seed=3, **how),
-    "box_blur": lambda **how: gilkit.box_blur(IMAGE, 2, **how),
-    "sum_squares": lambda **how: gilkit.sum_squares(VALUES, **how),
-}
 
 
 def shared_memory_segments():
@@ -39,23 +29,19 @@ def no_leaked_shared_memory():
     assert shared_memory_segments() - before == set(), "mode='processes' left shared-memory segments behind"
 
 
-def results_equal(a, b):
-    return np.array_equal(a, b) if isinstance(a, np.ndarray) and a.dtype.kind == "i" else same_bits(a, b)
-
-
-@pytest.mark.parametrize("kernel", CALLS)
+@pytest.mark.parametrize("kernel", gilkit.KERNELS)
 def test_processes_give_the_same_result_as_threads(kernel, impl):
-    expected = CALLS[kernel](impl=impl, workers=1)
-    assert results_equal(CALLS[kernel](impl=impl, workers=2, mode="processes"), expected)
+    call = SMALL_PROBLEMS[kernel].call
+    assert same_result(call(impl=impl, workers=2, mode="processes"), call(impl=impl, workers=1))
 
 
 @needs_native
 @pytest.mark.skipif(not gilkit.OPENMP_ENABLED, reason="this build has no OpenMP")
 @pytest.mark.parametrize("workers", [1, 2, 3])
-@pytest.mark.parametrize("kernel", CALLS)
+@pytest.mark.parametrize("kernel", gilkit.KERNELS)
 def test_openmp_gives_the_same_result_as_threads(kernel, workers):
-    expected = CALLS[kernel](impl="native", workers=1)
-    assert results_equal(CALLS[kernel](impl="native", workers=workers, mode="openmp"), expected)
+    call = SMALL_PROBLEMS[kernel].call
+    assert same_result(call(impl="native", workers=workers, mode="openmp"), call(impl="native", workers=1))
 
 
 @pytest.fixture(params=["spawn", "forkserver", "fork"])

@@ -62,3 +62,4 @@ def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise():
     chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             env={**env, "OMP_WAIT_POLICY": "active"})
     assert (default.stdout.strip(), chosen.stdout.strip()) == ("passive", "active")
+

@@ -8,7 +8,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from reference import same_bits
+from reference import same_result
+from support import SMALL_PROBLEMS
 
 import gilkit
 from gilkit import _executor
@@ -18,23 +19,15 @@ CALLERS = 8
 
 def new_flag():
     return memoryview(np.zeros(1, dtype=np.intc))
-VALUES = np.random.default_rng(11).normal(size=200_003)
-IMAGE = np.random.default_rng(12).normal(size=(40, 30))
 
 
 def work(impl, workers):
-    return (
-        gilkit.mandelbrot(40, 33, max_iter=60, impl=impl, workers=workers),
-        gilkit.count_primes(300_000, impl=impl, workers=workers),
-        gilkit.estimate_pi(300_000, seed=5, impl=impl, workers=workers),
-        gilkit.box_blur(IMAGE, 2, impl=impl, workers=workers),
-        gilkit.sum_squares(VALUES, impl=impl, workers=workers),
-    )
+    """Every kernel's small problem, in registry order."""
+    return [problem.call(impl=impl, workers=workers) for problem in SMALL_PROBLEMS.values()]
 
 
 def same_results(a, b):
-    return (np.array_equal(a[0], b[0]) and a[1] == b[1] and same_bits(a[2], b[2])
-            and same_bits(a[3], b[3]) and same_bits(a[4], b[4]))
+    return all(map(same_result, a, b))
 
 
 def test_concurrent_callers_share_pools_and_agree(impl):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from support import SMALL_PROBLEMS
 
 import gilkit
 
@@ -70,15 +71,6 @@ EXECUTION_ERRORS = [
     ("openmp-needs-native", {"mode": "openmp", "impl": "python"}, ValueError, "openmp"),
 ]
 
-KERNEL_CALLS = {
-    "mandelbrot": (gilkit.mandelbrot, (4, 4)),
-    "count_primes": (gilkit.count_primes, (100,)),
-    "estimate_pi": (gilkit.estimate_pi, (100,)),
-    "box_blur": (gilkit.box_blur, (IMAGE, 1)),
-    "sum_squares": (gilkit.sum_squares, (np.ones(4),)),
-}
-
-
 CHECKED = [c for c in BAD_CALLS if c[4] is not None]
 
 
@@ -88,12 +80,11 @@ def test_bad_arguments(function, args, kwargs, error, name):
         function(*args, **kwargs, impl="python")
 
 
-@pytest.mark.parametrize("kernel", KERNEL_CALLS)
+@pytest.mark.parametrize("kernel", gilkit.KERNELS)
 @pytest.mark.parametrize("kwargs, error, name", [c[1:] for c in EXECUTION_ERRORS], ids=[c[0] for c in EXECUTION_ERRORS])
 def test_bad_execution_arguments(kernel, kwargs, error, name):
-    function, args = KERNEL_CALLS[kernel]
     with pytest.raises(error, match=name):
-        function(*args, **{"impl": "python", **kwargs})
+        SMALL_PROBLEMS[kernel].call(**{"impl": "python", **kwargs})
 
 
 @pytest.mark.parametrize("mode", gilkit.MODES)
@@ -137,12 +128,3 @@ def test_validation_happens_before_any_work():
     with pytest.raises(ValueError, match="mode"):
         gilkit.mandelbrot(10**6, 10**6, impl="python", mode="nope")
 
-
-def test_type_hints_name_exactly_the_accepted_values():
-    """kernels.Impl / kernels.Mode (for editors) must list what the validation accepts."""
-    from typing import get_args
-
-    from gilkit.kernels import Impl, Mode
-
-    assert get_args(Impl) == gilkit.IMPLS
-    assert get_args(Mode) == gilkit.MODES

@@ -4,24 +4,33 @@ Compute kernels whose compiled loops run outside the GIL, each with a pure-Pytho
 GIL-holding build of the same loop, so threads can be seen to help or not.
 """
 
-from ._compat import ACTIVE_IMPLEMENTATION, IMPLS, ISA_VARIANT, NATIVE_AVAILABLE, OPENMP_ENABLED, available_impls
 from ._cpus import usable_cpus
 from ._executor import get_start_method, set_start_method, shutdown
+from ._implementations import (
+    ACTIVE_IMPLEMENTATION,
+    IMPLS,
+    ISA_VARIANT,
+    NATIVE_AVAILABLE,
+    OPENMP_ENABLED,
+    Impl,
+    available_impls,
+)
+from ._registry import KERNELS
 from ._shared import shared_array
-from ._validate import MODES
+from ._validate import MODES, Mode
 from ._version import __version__
 from .kernels import box_blur, count_primes, estimate_pi, mandelbrot, sum_squares
 from .probe import HeartbeatProbe
-
-KERNELS = ("mandelbrot", "count_primes", "estimate_pi", "box_blur", "sum_squares")
 
 __all__ = [
     "ACTIVE_IMPLEMENTATION",
     "HeartbeatProbe",
     "IMPLS",
     "ISA_VARIANT",
+    "Impl",
     "KERNELS",
     "MODES",
+    "Mode",
     "NATIVE_AVAILABLE",
     "OPENMP_ENABLED",
     "__version__",

@@ -14,9 +14,9 @@ import threading
 
 import numpy as np
 
-from . import _compat
+from . import _implementations
 
-_interrupt = _compat.native_module("_interrupt") if _compat.NATIVE_AVAILABLE else None
+_interrupt = _implementations.native_module("_interrupt") if _implementations.NATIVE_AVAILABLE else None
 _SIGINT_FLAG = memoryview(_interrupt.sigint_flag()) if _interrupt else None
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _shared
 from ._cancel import cancellation
-from ._compat import OPENMP_ENABLED, chunk_function, native_module
+from ._implementations import OPENMP_ENABLED, chunk_function, native_module
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import sysconfig
 
 import numpy as np
 
-from . import _compat, _cpus
+from . import _cpus, _implementations
 from ._executor import get_start_method
 from ._version import __version__
 
@@ -46,7 +46,7 @@ def cpu_model():
 
 def info():
     """A dict of the facts `gilkit info` prints and `gilkit bench --json` records."""
-    openmp_threads = _compat.native_module("_openmp").openmp_max_threads() if _compat.OPENMP_ENABLED else None
+    openmp = _implementations.native_module("_openmp") if _implementations.OPENMP_ENABLED else None
     return {
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "build": build_label(),
@@ -61,13 +61,13 @@ def info():
         "platform": platform.platform(),
         "gilkit_version": __version__,
         "numpy_version": np.__version__,
-        "implementations": list(_compat.available_impls()),
-        "isa_variant": _compat.ISA_VARIANT,
-        "isa_supported": list(_compat.supported_isas()),
-        "native_unavailable_reason": _compat.NATIVE_UNAVAILABLE_REASON,
-        "openmp_enabled": _compat.OPENMP_ENABLED,
-        "openmp_max_threads": openmp_threads,
-        "openmp_wait_policy": os.environ.get("OMP_WAIT_POLICY") if _compat.OPENMP_ENABLED else None,
+        "implementations": list(_implementations.available_impls()),
+        "isa_variant": _implementations.ISA_VARIANT,
+        "isa_supported": list(_implementations.supported_isas()),
+        "native_unavailable_reason": _implementations.NATIVE_UNAVAILABLE_REASON,
+        "openmp_enabled": _implementations.OPENMP_ENABLED,
+        "openmp_max_threads": openmp.openmp_max_threads() if openmp else None,
+        "openmp_wait_policy": os.environ.get("OMP_WAIT_POLICY") if _implementations.OPENMP_ENABLED else None,
         "process_start_method": get_start_method(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

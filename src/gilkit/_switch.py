@@ -1,7 +1,7 @@
 """The build/import switches, read in one place.
 
 ``setup.py`` loads this file by path (the package is not importable while it is being built), and
-``gilkit._compat`` imports it, so both honour exactly the same variables.
+``gilkit._implementations`` imports it, so both honour exactly the same variables.
 """
 
 import os

@@ -4,12 +4,16 @@ import math
 import numbers
 import operator
 import os
+from typing import Literal, get_args
 
 import numpy as np
 
-from ._compat import IMPLS
+from ._implementations import IMPLS
 
-MODES = ("threads", "processes", "openmp")
+#: "threads": a team of threads; "processes": a process pool, arrays in shared memory; "openmp": one nogil
+#: call with a prange over the chunks (impl="native" only).
+Mode = Literal["threads", "processes", "openmp"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 #: The most workers any mode accepts: far above any machine's cores, far below what exhausts threads.
 MAX_WORKERS = 1024
 

@@ -11,52 +11,9 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
-from . import kernels
 from ._info import info
+from ._registry import WORKLOADS
 from .probe import HeartbeatProbe
-
-
-@dataclass(frozen=True)
-class Workload:
-    kernel: str
-    unit: str
-    #: Problem size for (full, quick) runs, per impl family: "native" (both compiled impls) and "python".
-    sizes: dict
-
-    def size(self, impl, quick):
-        return self.sizes["python" if impl == "python" else "native"][1 if quick else 0]
-
-
-WORKLOADS = {
-    w.kernel: w
-    for w in [
-        Workload("mandelbrot", "pixels", {"native": (1800, 900), "python": (240, 120)}),
-        Workload("count_primes", "numbers", {"native": (500_000_000, 150_000_000), "python": (8_000_000, 2_000_000)}),
-        Workload("estimate_pi", "samples", {"native": (200_000_000, 60_000_000), "python": (1 << 20, 1 << 19)}),
-        Workload("box_blur", "pixels", {"native": (5000, 2500), "python": (800, 400)}),
-        Workload("sum_squares", "values", {"native": (60_000_000, 20_000_000), "python": (1_000_000, 200_000)}),
-    ]
-}
-
-
-def prepare(kernel, size):
-    """(call(impl, workers, mode), items): the call runs the kernel once on a problem of ``size``."""
-    if kernel == "mandelbrot":
-        width = size * 4 // 3
-        return (lambda **how: kernels.mandelbrot(width, size, max_iter=256, **how)), width * size
-    if kernel == "count_primes":
-        return (lambda **how: kernels.count_primes(size, **how)), size
-    if kernel == "estimate_pi":
-        return (lambda **how: kernels.estimate_pi(size, seed=1, **how)), size
-    if kernel == "box_blur":
-        image = np.random.default_rng(0).random((size, size))
-        return (lambda **how: kernels.box_blur(image, 3, **how)), size * size
-    if kernel == "sum_squares":
-        values = np.random.default_rng(0).random(size)
-        return (lambda **how: kernels.sum_squares(values, **how)), size
-    raise ValueError(f"unknown kernel {kernel!r}")
 
 
 @dataclass
@@ -117,8 +74,9 @@ def measure(kernel, impl, mode, workers, *, quick=False, budget_s=1.0, min_repea
     """
     workload = WORKLOADS[kernel]
     size = workload.size(impl, quick)
-    call, items = prepare(kernel, size)
-    cells = [Cell(kernel, impl, mode, count, size, workload.unit, items) for count in workers]
+    problem = workload.problem(size)
+    call = problem.call
+    cells = [Cell(kernel, impl, mode, count, size, workload.unit, problem.items) for count in workers]
     for cell in cells:
         with HeartbeatProbe() as probe:
             call(impl=impl, workers=cell.workers, mode=mode)

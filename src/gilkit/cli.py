@@ -6,13 +6,12 @@ import json
 import os
 import sys
 
-from . import _compat, _validate, bench
+from . import _implementations, _validate, bench
 from ._info import build_label, info
+from ._registry import KERNELS
 from ._text import aligned
 from ._validate import MAX_WORKERS, MODES
 from ._version import __version__
-
-KERNEL_NAMES = tuple(bench.WORKLOADS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,9 +82,9 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands.add_parser("info", help="the interpreter, its GIL, the usable CPUs and this build of gilkit")
     b = commands.add_parser("bench", help="time every kernel x impl x workers and show where threads help")
-    b.add_argument("--kernels", type=_choices("kernel", KERNEL_NAMES), default=list(KERNEL_NAMES),
-                   help=f"comma-separated, from {','.join(KERNEL_NAMES)} (default: all)")
-    b.add_argument("--impls", type=_choices("impl", _compat.IMPLS), default=None,
+    b.add_argument("--kernels", type=_choices("kernel", KERNELS), default=list(KERNELS),
+                   help=f"comma-separated, from {','.join(KERNELS)} (default: all)")
+    b.add_argument("--impls", type=_choices("impl", _implementations.IMPLS), default=None,
                    help="comma-separated, from native,native-gil,python (default: every importable one)")
     b.add_argument("--workers", type=_worker_counts, default=None,
                    help="comma-separated worker counts (default: 1 up to the usable CPUs)")
@@ -237,11 +236,11 @@ def _print_info():
 def _bench(parser, args):
     from . import usable_cpus
 
-    impls = args.impls or list(_compat.available_impls())
-    missing = [impl for impl in impls if impl not in _compat.available_impls()]
+    impls = args.impls or list(_implementations.available_impls())
+    missing = [impl for impl in impls if impl not in _implementations.available_impls()]
     if missing:
-        parser.error(f"impl {', '.join(missing)} unavailable: {_compat.NATIVE_UNAVAILABLE_REASON}")
-    if "openmp" in args.modes and not _compat.OPENMP_ENABLED:
+        parser.error(f"impl {', '.join(missing)} unavailable: {_implementations.NATIVE_UNAVAILABLE_REASON}")
+    if "openmp" in args.modes and not _implementations.OPENMP_ENABLED:
         parser.error("mode openmp unavailable: this build of gilkit was compiled without OpenMP (see gilkit info)")
     if not bench.groups_to_run(args.kernels, impls, args.modes):
         parser.error("nothing to run: mode openmp runs only impl native; add --impls native or another mode")

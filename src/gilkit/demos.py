@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _compat, kernels
+from . import _implementations, kernels
 from ._info import build_label, gil_enabled
 from ._steady import INSIDE, chunk_max_iter
 from ._text import aligned
@@ -208,7 +208,7 @@ def locks_demo(threads=4, updates=100_000, bins=16):
 
     def native_then_merge(hist, lock, start, stop):
         local = np.zeros(bins, dtype=np.int64)
-        _compat.chunk_function(_compat.ACTIVE_IMPLEMENTATION, "histogram", "histogram_counts")(
+        _implementations.chunk_function(_implementations.ACTIVE_IMPLEMENTATION, "histogram", "histogram_counts")(
             view, lo, width, memoryview(local), start, stop)
         with lock:
             for b in range(bins):
@@ -218,7 +218,7 @@ def locks_demo(threads=4, updates=100_000, bins=16):
         ("no lock", unlocked),
         ("lock every update", lock_every_update),
         ("local, merge under lock", local_then_merge),
-        ("native nogil, merge under lock" if _compat.NATIVE_AVAILABLE else "python twin, merge under lock",
+        ("native nogil, merge under lock" if _implementations.NATIVE_AVAILABLE else "python twin, merge under lock",
          native_then_merge),
     ]
     rows = []
@@ -292,7 +292,7 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
     the main loop itself."""
     duration = positive_seconds("duration", duration)
     frame_s = positive_seconds("frame_ms", frame_ms) / 1000
-    impls = list(impls or _compat.available_impls())
+    impls = list(impls or _implementations.available_impls())
     rows = [["idle", *frame_stats(_tick(frame_s, time.perf_counter() + duration), frame_s)]]
     for impl in impls:
         stop = threading.Event()
@@ -309,7 +309,7 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
             stop.set()
             worker.join()
         rows.append([f"worker thread: {impl}", *frame_stats(lateness, frame_s)])
-    on_main = _compat.ACTIVE_IMPLEMENTATION
+    on_main = _implementations.ACTIVE_IMPLEMENTATION
     lateness = _tick(frame_s, time.perf_counter() + duration,
                      on_frame=lambda frame: run_work(on_main) if frame == 1 else None)
     rows.append([f"on the main loop: {on_main}", *frame_stats(lateness, frame_s)])

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from . import _compat
+from . import _implementations
 from .demos import frame_stats, run_work
 
 ROUNDS = 3  # units of work per button press
@@ -45,9 +45,9 @@ class ResponsiveWindow:
         self.status = self.tk.StringVar(value="press a button; the spinner should keep turning")
         self.tk.Label(self.root, textvariable=self.status, wraplength=420).pack(fill="x")
         self.buttons = {}
-        for impl in _compat.available_impls():
+        for impl in _implementations.available_impls():
             self._add_button(f"worker thread: {impl}", lambda impl=impl: self.start_thread(impl))
-        on_main = _compat.ACTIVE_IMPLEMENTATION
+        on_main = _implementations.ACTIVE_IMPLEMENTATION
         self._add_button(f"on the GUI thread: {on_main}", lambda: self.run_on_gui_thread(on_main))
         self.lateness = {}  # kind of work -> lateness of the frames while it ran
         self.current = None

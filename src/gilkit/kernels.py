@@ -13,14 +13,16 @@ Results are identical for every impl, workers and mode: integers exactly, floats
 
 import math
 import operator
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
-from ._compat import kernel_module
 from ._executor import Chunks, Job, run
+from ._implementations import Impl, kernel_module
+from ._validate import Mode
+
+__all__ = ["box_blur", "count_primes", "estimate_pi", "mandelbrot", "sum_squares"]
 
 #: Chunk sizes: fixed, so the split (and the order of every floating-point sum) never depends on workers.
 MANDELBROT_ROWS_PER_CHUNK = 8
@@ -32,10 +34,6 @@ SUM_SQUARES_PER_CHUNK = 1 << 16
 #: Largest n / samples accepted: keeps every index and p*p inside a signed 64-bit integer.
 MAX_COUNT = 1 << 62
 MAX_SIDE = (1 << 31) - 1
-
-Impl = Literal["native", "native-gil", "python"]
-Mode = Literal["threads", "processes", "openmp"]
-
 
 def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2.0, xmax: float = 1.0,
                ymin: float = -1.25, ymax: float = 1.25, impl: Impl = "native", workers: int = 1,

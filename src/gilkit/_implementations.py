@@ -1,4 +1,5 @@
-"""Which implementations are importable: the one place that decides native vs pure Python.
+"""The implementation registry: which implementations exist, which are importable, and where each
+kernel's chunk functions live. The one place that decides native vs pure Python.
 
 ``GILKIT_NO_EXTENSIONS=1`` (see gilkit._switch, also read by setup.py) skips the compiled modules even
 when they are installed; without them ``impl="python"`` still works and ``impl="native"`` raises an
@@ -13,15 +14,24 @@ import functools
 import importlib
 import importlib.util
 import os
+import pkgutil
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Literal, get_args
 
-from . import _switch
+from . import _python, _switch
 
-KERNEL_MODULES = ("mandelbrot", "primes", "montecarlo", "blur", "sumsq", "histogram")
+#: "native": the compiled loop, GIL released; "native-gil": the same compiled loop, GIL held (the control);
+#: "python": the pure-Python twin.
+Impl = Literal["native", "native-gil", "python"]
+IMPLS: tuple[Impl, ...] = get_args(Impl)
 
-IMPLS = ("native", "native-gil", "python")
+#: Every twin in gilkit._python has a compiled counterpart built from ext/<name>.pyx by setup.py.
+KERNEL_MODULES = tuple(sorted(module.name for module in pkgutil.iter_modules(_python.__path__)))
+HELPER_MODULES = ("_openmp", "_cpu", "_interrupt")
 
 
-def _best_isa(supported):
+def _best_isa(supported: tuple[str, ...]) -> str:
     """The most capable variant that the CPU runs, that was built, and that GILKIT_ISA allows."""
     cap = _switch.isa_cap()
     allowed = _switch.ISA_VARIANTS[: _switch.ISA_VARIANTS.index(cap) + 1] if cap else _switch.ISA_VARIANTS
@@ -32,7 +42,7 @@ def _best_isa(supported):
     return "baseline"
 
 
-def _import_native():
+def _import_native() -> tuple[dict[str, ModuleType] | None, str | None, str | None]:
     if _switch.extensions_disabled():
         return None, None, f"disabled by {_switch.NO_EXTENSIONS_ENV}=1"
     # libgomp's idle threads otherwise spin after every parallel region, fighting other programs for the
@@ -40,7 +50,7 @@ def _import_native():
     # setting wins, and a libgomp some other library loaded first keeps its own.
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     try:
-        helpers = {name: importlib.import_module(f"gilkit._native.{name}") for name in ("_openmp", "_cpu", "_interrupt")}
+        helpers = {name: importlib.import_module(f"gilkit._native.{name}") for name in HELPER_MODULES}
         isa = _best_isa(helpers["_cpu"].supported_isas())
         kernels = {name: importlib.import_module(f"gilkit._native.{isa}.{name}") for name in KERNEL_MODULES}
     except ImportError as exc:
@@ -50,25 +60,25 @@ def _import_native():
 
 # ISA_VARIANT: which compiled variant runs ("baseline", "avx2" or "avx512"); None without the compiled kernels.
 _NATIVE_MODULES, ISA_VARIANT, NATIVE_UNAVAILABLE_REASON = _import_native()
-NATIVE_AVAILABLE = _NATIVE_MODULES is not None
+NATIVE_AVAILABLE: bool = _NATIVE_MODULES is not None
 #: The implementation ``impl="native"`` gives: "native" when the extensions loaded, else "python".
-ACTIVE_IMPLEMENTATION = "native" if NATIVE_AVAILABLE else "python"
-OPENMP_ENABLED = NATIVE_AVAILABLE and _NATIVE_MODULES["_openmp"].OPENMP_ENABLED
+ACTIVE_IMPLEMENTATION: Impl = "native" if NATIVE_AVAILABLE else "python"
+OPENMP_ENABLED: bool = _NATIVE_MODULES is not None and bool(_NATIVE_MODULES["_openmp"].OPENMP_ENABLED)
 
 
-def supported_isas():
+def supported_isas() -> tuple[str, ...]:
     """The variants this CPU can run (whether or not they were built); () without the compiled helpers."""
     return native_module("_cpu").supported_isas() if NATIVE_AVAILABLE else ()
 
 
-def available_impls():
+def available_impls() -> tuple[Impl, ...]:
     """The values of ``impl=`` that work in this installation."""
     return IMPLS if NATIVE_AVAILABLE else ("python",)
 
 
-def native_module(kernel):
+def native_module(kernel: str) -> ModuleType:
     """The compiled module for ``kernel``, or an ImportError that says how to get it."""
-    if not NATIVE_AVAILABLE:
+    if _NATIVE_MODULES is None:
         raise ImportError(
             f"gilkit's compiled kernels are unavailable: {NATIVE_UNAVAILABLE_REASON}. "
             "Build them with `pip install .` from a source checkout (needs a C compiler), "
@@ -77,14 +87,14 @@ def native_module(kernel):
     return _NATIVE_MODULES[kernel]
 
 
-def kernel_module(impl, kernel):
+def kernel_module(impl: Impl, kernel: str) -> ModuleType:
     """The module that holds ``kernel``'s chunk functions for ``impl``."""
     if impl == "python":
         return importlib.import_module(f"gilkit._python.{kernel}")
     return native_module(kernel)
 
 
-def chunk_function(impl, kernel, function):
+def chunk_function(impl: Impl, kernel: str, function: str) -> Callable[..., Any]:
     """The callable that runs one chunk: native releases the GIL, native-gil holds it, python is the twin."""
     fn = getattr(kernel_module(impl, kernel), function)
     if impl == "native-gil":
