@@ -1,22 +1,17 @@
 """Markdown tables for the README from the saved runs: python benchmarks/readme_tables.py > results/readme-tables.md"""
 
-import json
 from pathlib import Path
+
+from gilkit.report import index as cells
+from gilkit.report import kernels
+from gilkit.report import load as load_report
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def load(name):
     path = RESULTS / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def cells(report):
-    return {(r["kernel"], r["impl"], r["mode"], r["workers"]): r for r in report["results"]}
-
-
-def kernels(report):
-    return list(dict.fromkeys(r["kernel"] for r in report["results"]))
+    return load_report(str(path)) if path.exists() else None
 
 
 def speedup_with_heartbeat(cell):

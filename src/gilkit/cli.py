@@ -6,10 +6,9 @@ import json
 import os
 import sys
 
-from . import _implementations, _validate, bench
+from . import _implementations, _validate, bench, report
 from ._info import build_label, info
 from ._registry import KERNELS
-from ._text import aligned
 from ._validate import MAX_WORKERS, MODES
 from ._version import __version__
 
@@ -254,19 +253,28 @@ def _bench(parser, args):
         timing.update(min_repeats=2, max_repeats=5)
     print(f"gilkit bench on {build_label()}, {usable_cpus()} usable CPUs", file=sys.stderr)
     cells = bench.run_bench(args.kernels, impls, workers, args.modes, quick=args.quick, progress=_progress, **timing)
-    report = bench.to_json(cells, quick=args.quick)
-    print(format_table(report))
+    measured = bench.to_json(cells, quick=args.quick)
+    print(report.format_table(measured))
     print()
-    print(format_findings(report))
+    print(report.format_findings(measured))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
+            json.dump(measured, f, indent=1)
         print(f"\nwrote {args.json}")
     if args.plot:
         from .plot import plot_speedups
 
-        plot_speedups(report, args.plot)
+        plot_speedups(measured, args.plot)
         print(f"wrote {args.plot}")
+    return 0
+
+
+def _compare(parser, path_a, path_b):
+    try:
+        a, b = report.load(path_a), report.load(path_b)
+    except report.ReportError as exc:
+        parser.error(str(exc))
+    print(report.format_comparison(a, b))
     return 0
 
 
@@ -295,125 +303,3 @@ def _progress(done, total, key):
         print(f"\r[{bar}] {done}/{total} {label:<48}", end=end, file=sys.stderr, flush=True)
     elif key is not None:
         print(f"[{bar}] {done}/{total} {label}", file=sys.stderr, flush=True)
-
-
-def _fmt(value, spec, missing="-"):
-    return missing if value is None else format(value, spec)
-
-
-def format_table(report):
-    """The results as an aligned plain-text table."""
-    header = ["kernel", "impl", "mode", "workers", "size", "median s", "spread s", "throughput/s",
-              "speedup", "best", "efficiency", "vs python", "heartbeat ms"]
-    rows = [header]
-    for r in report["results"]:
-        rows.append([
-            r["kernel"], r["impl"], r["mode"], str(r["workers"]), f"{r['size']:,}",
-            f"{r['median_s']:.4f}", f"{min(r['times_s']):.4f}-{max(r['times_s']):.4f}",
-            f"{r['throughput']:.3g} {r['unit']}", _fmt(r["speedup"], ".2f"), _fmt(r["speedup_best"], ".2f"),
-            _fmt(r["efficiency"], ".0%"),
-            _fmt(r["vs_python"], ".3g"), _fmt(r["heartbeat_median_ms"], ".2f", "no beat"),
-        ])
-    lines = aligned(rows)
-    lines.append("size: pixels a side (box_blur), rows (mandelbrot, width 4/3 of it) or items; "
-                 "the python twin runs a smaller problem, so compare impls by throughput.")
-    lines.append("speedup: median time of 1 worker / median time of N; best: the same with the fastest runs.")
-    return "\n".join(lines)
-
-
-def _gil_verdict(result):
-    late = result["heartbeat_median_ms"]
-    if late is None:
-        return "heartbeat not measured"
-    return "GIL released" if late < 1.0 else f"GIL held, heartbeat {late:.1f} ms late"
-
-
-def format_findings(report):
-    """The finding in words: each impl's best speedup, and whether the heartbeat says the GIL was held."""
-    lines = [f"Findings on {report['meta']['build']}:"]
-    results = report["results"]
-    for kernel in dict.fromkeys(r["kernel"] for r in results):
-        most = max(r["workers"] for r in results if r["kernel"] == kernel)
-        parts = [
-            f"{r['impl']} ({r['mode']}) {r['speedup']:.2f}x on {most} workers ({_gil_verdict(r)})"
-            for r in results
-            if r["kernel"] == kernel and r["workers"] == most > 1 and r["speedup"] is not None
-        ]
-        if parts:
-            lines.append(f"  {kernel}: " + "; ".join(parts))
-    return "\n".join(lines)
-
-
-def _load(parser, path):
-    try:
-        with open(path) as f:
-            report = json.load(f)
-    except (OSError, ValueError) as exc:
-        parser.error(f"cannot read a gilkit bench JSON from {path}: {exc}")
-    if not (isinstance(report, dict) and isinstance(report.get("meta"), dict) and "build" in report["meta"]
-            and isinstance(report.get("results"), list)):
-        parser.error(f"cannot read a gilkit bench JSON from {path}: it has no meta.build and results")
-    for index, record in enumerate(report["results"]):
-        problem = _bad_record(record)
-        if problem:
-            parser.error(f"cannot read a gilkit bench JSON from {path}: results[{index}] {problem}")
-    return report
-
-
-#: What --compare reads from each result, and the types it must have.
-_RECORD_FIELDS = {"kernel": str, "impl": str, "mode": str, "workers": int, "median_s": (int, float),
-                  "throughput": (int, float), "speedup": (int, float, type(None))}
-
-
-def _bad_record(record):
-    if not isinstance(record, dict):
-        return "is not an object"
-    for key, kind in _RECORD_FIELDS.items():
-        if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
-            return f"has no valid {key!r}"
-    if not record["throughput"] > 0 or not record["median_s"] > 0:
-        return "has a throughput or median time that is not > 0"
-    return None
-
-
-def _compare(parser, path_a, path_b):
-    a, b = _load(parser, path_a), _load(parser, path_b)
-    print(format_comparison(a, b))
-    return 0
-
-
-def format_comparison(a, b):
-    """Two runs side by side: per cell the throughput ratio B/A, and each run's speedup."""
-    index_b = {(r["kernel"], r["impl"], r["mode"], r["workers"]): r for r in b["results"]}
-    header = ["kernel", "impl", "mode", "workers", "A median s", "B median s", "B/A throughput", "A speedup", "B speedup"]
-    rows = [header]
-    for ra in a["results"]:
-        rb = index_b.get((ra["kernel"], ra["impl"], ra["mode"], ra["workers"]))
-        if rb is None:
-            continue
-        rows.append([
-            ra["kernel"], ra["impl"], ra["mode"], str(ra["workers"]), f"{ra['median_s']:.4f}", f"{rb['median_s']:.4f}",
-            f"{rb['throughput'] / ra['throughput']:.2f}", _fmt(ra["speedup"], ".2f"), _fmt(rb["speedup"], ".2f"),
-        ])
-    lines = [f"A: {a['meta']['build']}", f"B: {b['meta']['build']}", "", *aligned(rows)]
-    if len(rows) == 1:
-        lines.append("(no cell is in both runs)")
-    return "\n".join(lines + ["", *_comparison_findings(a, index_b)])
-
-
-def _comparison_findings(a, index_b):
-    """Per kernel and impl (threads mode): one thread's speed on B vs A, and the speedup on each."""
-    lines = ["Findings (threads): one-thread throughput B/A, and the speedup on the most workers in both runs:"]
-    for ra in a["results"]:
-        key = (ra["kernel"], ra["impl"], "threads")
-        if ra["mode"] != "threads" or ra["workers"] != 1 or (*key, 1) not in index_b:
-            continue
-        both = [r for r in a["results"] if (r["kernel"], r["impl"], r["mode"]) == key and (*key, r["workers"]) in index_b]
-        most = max(both, key=lambda r: r["workers"])
-        rb_single, rb_most = index_b[(*key, 1)], index_b[(*key, most["workers"])]
-        if most["workers"] > 1:
-            lines.append(
-                f"  {ra['kernel']} {ra['impl']}: one thread {rb_single['throughput'] / ra['throughput']:.2f}x as fast "
-                f"on B; {most['workers']} workers scale {most['speedup']:.2f}x on A, {rb_most['speedup']:.2f}x on B"
-            )
-    return lines

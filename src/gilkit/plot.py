@@ -1,7 +1,9 @@
 """Speedup vs workers, one panel per kernel and one line per impl (and mode): `gilkit bench --plot`."""
 
+from . import report as reports
 
-def plot_speedups(report, path):
+
+def plot_speedups(report: reports.Report, path: str) -> None:
     """Draw the report's speedups with the ideal line, titled with the Python build and GIL state."""
     import matplotlib
 
@@ -9,7 +11,7 @@ def plot_speedups(report, path):
     import matplotlib.pyplot as plt
 
     results = report["results"]
-    kernels = list(dict.fromkeys(r["kernel"] for r in results))
+    kernels = reports.kernels(report)
     fig, axes = plt.subplots(1, len(kernels), figsize=(3.6 * len(kernels), 3.4), squeeze=False, sharey=True)
     max_workers = max(r["workers"] for r in results)
     for ax, kernel in zip(axes[0], kernels, strict=True):
@@ -43,8 +45,6 @@ def plot_speedups(report, path):
 
 if __name__ == "__main__":
     # python -m gilkit.plot RESULTS.json OUT.png: draw a saved run (e.g. one from an interpreter without matplotlib).
-    import json
     import sys
 
-    with open(sys.argv[1]) as f:
-        plot_speedups(json.load(f), sys.argv[2])
+    plot_speedups(reports.load(sys.argv[1]), sys.argv[2])

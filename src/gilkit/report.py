@@ -1,0 +1,153 @@
+"""A `gilkit bench` report (the JSON it writes) read, indexed and put in words: the table, the findings,
+two runs side by side. The CLI, the plot and benchmarks/readme_tables.py share it.
+
+A report is ``{"meta": {...info()...}, "results": [cell, ...]}``; a cell is one (kernel, impl, mode,
+workers) with its times and derived speedups (see gilkit.bench.Cell.as_dict).
+"""
+
+import json
+from typing import Any
+
+from ._text import aligned
+
+Report = dict[str, Any]
+Cell = dict[str, Any]
+CellKey = tuple[str, str, str, int]
+
+#: What a report's cell must hold to be compared, and the types it must have.
+_CELL_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "kernel": str, "impl": str, "mode": str, "workers": int, "median_s": (int, float),
+    "throughput": (int, float), "speedup": (int, float, type(None)),
+}
+
+
+class ReportError(ValueError):
+    """A file that is not a readable gilkit bench report."""
+
+
+def key(cell: Cell) -> CellKey:
+    return cell["kernel"], cell["impl"], cell["mode"], cell["workers"]
+
+
+def index(report: Report) -> dict[CellKey, Cell]:
+    """The report's cells by (kernel, impl, mode, workers)."""
+    return {key(cell): cell for cell in report["results"]}
+
+
+def kernels(report: Report) -> list[str]:
+    """The kernels the report measured, in its order."""
+    return list(dict.fromkeys(cell["kernel"] for cell in report["results"]))
+
+
+def load(path: str) -> Report:
+    """Read a report written by `gilkit bench --json`; ReportError says what is wrong with it."""
+    try:
+        with open(path) as f:
+            report = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"cannot read a gilkit bench JSON from {path}: {exc}") from None
+    if not (isinstance(report, dict) and isinstance(report.get("meta"), dict) and "build" in report["meta"]
+            and isinstance(report.get("results"), list)):
+        raise ReportError(f"cannot read a gilkit bench JSON from {path}: it has no meta.build and results")
+    for position, cell in enumerate(report["results"]):
+        problem = _bad_cell(cell)
+        if problem:
+            raise ReportError(f"cannot read a gilkit bench JSON from {path}: results[{position}] {problem}")
+    return report
+
+
+def _bad_cell(cell: object) -> str | None:
+    if not isinstance(cell, dict):
+        return "is not an object"
+    for name, kind in _CELL_FIELDS.items():
+        if not isinstance(cell.get(name), kind) or isinstance(cell.get(name), bool):
+            return f"has no valid {name!r}"
+    if not cell["throughput"] > 0 or not cell["median_s"] > 0:
+        return "has a throughput or median time that is not > 0"
+    return None
+
+
+def _fmt(value: float | None, spec: str, missing: str = "-") -> str:
+    return missing if value is None else format(value, spec)
+
+
+def format_table(report: Report) -> str:
+    """The cells as an aligned plain-text table."""
+    header = ["kernel", "impl", "mode", "workers", "size", "median s", "spread s", "throughput/s",
+              "speedup", "best", "efficiency", "vs python", "heartbeat ms"]
+    rows = [header]
+    for r in report["results"]:
+        rows.append([
+            r["kernel"], r["impl"], r["mode"], str(r["workers"]), f"{r['size']:,}",
+            f"{r['median_s']:.4f}", f"{min(r['times_s']):.4f}-{max(r['times_s']):.4f}",
+            f"{r['throughput']:.3g} {r['unit']}", _fmt(r["speedup"], ".2f"), _fmt(r["speedup_best"], ".2f"),
+            _fmt(r["efficiency"], ".0%"),
+            _fmt(r["vs_python"], ".3g"), _fmt(r["heartbeat_median_ms"], ".2f", "no beat"),
+        ])
+    lines = aligned(rows)
+    lines.append("size: pixels a side (box_blur), rows (mandelbrot, width 4/3 of it) or items; "
+                 "the python twin runs a smaller problem, so compare impls by throughput.")
+    lines.append("speedup: median time of 1 worker / median time of N; best: the same with the fastest runs.")
+    return "\n".join(lines)
+
+
+def gil_verdict(cell: Cell) -> str:
+    late = cell["heartbeat_median_ms"]
+    if late is None:
+        return "heartbeat not measured"
+    return "GIL released" if late < 1.0 else f"GIL held, heartbeat {late:.1f} ms late"
+
+
+def format_findings(report: Report) -> str:
+    """The finding in words: each impl's speedup on the most workers, and whether the heartbeat says the
+    GIL was held."""
+    lines = [f"Findings on {report['meta']['build']}:"]
+    results = report["results"]
+    for kernel in kernels(report):
+        most = max(r["workers"] for r in results if r["kernel"] == kernel)
+        parts = [
+            f"{r['impl']} ({r['mode']}) {r['speedup']:.2f}x on {most} workers ({gil_verdict(r)})"
+            for r in results
+            if r["kernel"] == kernel and r["workers"] == most > 1 and r["speedup"] is not None
+        ]
+        if parts:
+            lines.append(f"  {kernel}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def format_comparison(a: Report, b: Report) -> str:
+    """Two runs side by side: per cell the throughput ratio B/A, and each run's speedup."""
+    cells_b = index(b)
+    header = ["kernel", "impl", "mode", "workers", "A median s", "B median s", "B/A throughput",
+              "A speedup", "B speedup"]
+    rows = [header]
+    for ra in a["results"]:
+        rb = cells_b.get(key(ra))
+        if rb is None:
+            continue
+        rows.append([
+            ra["kernel"], ra["impl"], ra["mode"], str(ra["workers"]), f"{ra['median_s']:.4f}", f"{rb['median_s']:.4f}",
+            f"{rb['throughput'] / ra['throughput']:.2f}", _fmt(ra["speedup"], ".2f"), _fmt(rb["speedup"], ".2f"),
+        ])
+    lines = [f"A: {a['meta']['build']}", f"B: {b['meta']['build']}", "", *aligned(rows)]
+    if len(rows) == 1:
+        lines.append("(no cell is in both runs)")
+    return "\n".join(lines + ["", *_comparison_findings(a, cells_b)])
+
+
+def _comparison_findings(a: Report, cells_b: dict[CellKey, Cell]) -> list[str]:
+    """Per kernel and impl (threads mode): one thread's speed on B vs A, and the speedup on each."""
+    lines = ["Findings (threads): one-thread throughput B/A, and the speedup on the most workers in both runs:"]
+    for ra in a["results"]:
+        group = (ra["kernel"], ra["impl"], "threads")
+        if ra["mode"] != "threads" or ra["workers"] != 1 or (*group, 1) not in cells_b:
+            continue
+        both = [r for r in a["results"] if key(r)[:3] == group and key(r) in cells_b]
+        most = max(both, key=lambda r: r["workers"])
+        rb_single, rb_most = cells_b[(*group, 1)], cells_b[key(most)]
+        if most["workers"] > 1:
+            lines.append(
+                f"  {ra['kernel']} {ra['impl']}: one thread {rb_single['throughput'] / ra['throughput']:.2f}x as fast "
+                f"on B; {most['workers']} workers scale {most['speedup']:.2f}x on A, {rb_most['speedup']:.2f}x on B"
+            )
+    return lines
