@@ -86,7 +86,7 @@ def test_one_pool_serves_every_call_and_grows_to_the_largest():
 def test_shutdown_ends_every_helper_thread_and_worker_process():
     import threading
 
-    gilkit.count_primes(10**6, workers=3)
+    gilkit.count_primes(10**6, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3)
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
     workers = list(current_pool()._processes.values())
     gilkit.shutdown()
@@ -98,7 +98,8 @@ def test_shutdown_ends_every_helper_thread_and_worker_process():
         helper.join(timeout=30)
         assert not helper.is_alive()
     assert current_pool() is None
-    assert gilkit.count_primes(10**6, workers=3) == 78498  # and everything starts again on demand
+    # Everything starts again on demand.
+    assert gilkit.count_primes(10**6, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3) == 78498
     assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
 
 
@@ -153,6 +154,7 @@ def test_a_worker_killed_during_a_call_fails_that_call_clearly():
     assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
 
 
+@needs_native
 def test_an_openmp_less_build_refuses_mode_openmp_clearly(monkeypatch):
     monkeypatch.setattr(_executor, "OPENMP_ENABLED", False)
     with pytest.raises(RuntimeError, match="compiled without OpenMP"):
@@ -170,9 +172,11 @@ def test_a_shared_array_goes_to_the_workers_without_a_copy(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(_executor.shared_memory, "SharedMemory", counting)
-    assert same_bits(gilkit.sum_squares(values, workers=2, mode="processes"), gilkit.sum_squares(VALUES))
+    impl = gilkit.ACTIVE_IMPLEMENTATION
+    assert same_bits(gilkit.sum_squares(values, impl=impl, workers=2, mode="processes"),
+                     gilkit.sum_squares(VALUES, impl=impl))
     assert True not in created  # no temporary segment: the workers attached to the array's own
-    gilkit.sum_squares(VALUES, workers=2, mode="processes")
+    gilkit.sum_squares(VALUES, impl=impl, workers=2, mode="processes")
     assert True in created  # while an ordinary array is copied into one
 
 
@@ -187,7 +191,9 @@ def test_a_view_of_a_shared_array_works_and_the_segment_goes_with_the_last_view(
     del image
     gc.collect()
     assert segment in shared_memory_segments()  # the view still needs it
-    assert np.array_equal(gilkit.box_blur(rows, 2, workers=2, mode="processes"), gilkit.box_blur(np.array(rows), 2))
+    impl = gilkit.ACTIVE_IMPLEMENTATION
+    assert np.array_equal(gilkit.box_blur(rows, 2, impl=impl, workers=2, mode="processes"),
+                          gilkit.box_blur(np.array(rows), 2, impl=impl))
     del rows
     gc.collect()
     assert segment not in shared_memory_segments()

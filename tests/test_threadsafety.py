@@ -53,7 +53,8 @@ def test_racing_callers_grow_the_helper_team_only_to_the_largest_call():
 
     def caller(index):
         start.wait()
-        return gilkit.mandelbrot(16, 64, max_iter=5, workers=2 + index % 6)  # 8 chunks; 1 to 6 helpers wanted
+        # 8 chunks; 1 to 6 helpers wanted
+        return gilkit.mandelbrot(16, 64, max_iter=5, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=2 + index % 6)
 
     with ThreadPoolExecutor(CALLERS) as callers:
         list(callers.map(caller, range(CALLERS)))

@@ -11,6 +11,7 @@ flag, so the call's other chunks stop too, and a call whose flag was raised neve
 import _signal  # signal.getsignal is this plus an enum conversion that costs microseconds a call
 import signal
 import threading
+from types import TracebackType
 
 import numpy as np
 
@@ -20,9 +21,9 @@ _interrupt = _implementations.native_module("_interrupt") if _implementations.NA
 _SIGINT_FLAG = memoryview(_interrupt.sigint_flag()) if _interrupt else None
 
 
-def _sigint_flag():
+def _sigint_flag() -> memoryview | None:
     """The SIGINT flag, cleared, when this thread gets KeyboardInterrupt from Ctrl-C; else None."""
-    if _interrupt is None or threading.current_thread() is not threading.main_thread():
+    if _interrupt is None or _SIGINT_FLAG is None or threading.current_thread() is not threading.main_thread():
         return None
     if _signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return None  # Ctrl-C does something else here: leave it be
@@ -38,13 +39,13 @@ class cancellation:
 
     __slots__ = ("_flag",)
 
-    def __enter__(self):
-        self._flag = _sigint_flag() or memoryview(np.zeros(1, dtype=np.intc))
+    def __enter__(self) -> memoryview:
+        self._flag = _sigint_flag() or np.zeros(1, dtype=np.intc).data
         return self._flag
 
-    def __exit__(self, *exc_info):
-        if exc_info[0] is None and self._flag[0]:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if kind is None and self._flag[0]:
             # Python's handler has raised KeyboardInterrupt by now (any bytecode runs it) unless something
             # swallowed it: the partial result must not be returned either way.
             raise KeyboardInterrupt("a gilkit call was interrupted")
-        return False

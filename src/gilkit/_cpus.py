@@ -7,34 +7,35 @@ Kubernetes limits), which is time, not CPUs: a quota of 1.5 CPUs lets 2 threads 
 
 import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 
-def affinity_cpus():
+def affinity_cpus() -> int:
     """CPUs this process may be scheduled on (os.cpu_count() where affinity is unknown)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
 
 
-def cgroup_cpu_quota(root="/"):
+def cgroup_cpu_quota(root: str | os.PathLike[str] = "/") -> float | None:
     """The tightest CPU quota (in CPUs, may be fractional) of this process's cgroups, or None."""
-    root = Path(root)
+    top = Path(root)
     try:
-        lines = (root / "proc/self/cgroup").read_text().splitlines()
+        lines = (top / "proc/self/cgroup").read_text().splitlines()
     except OSError:
         return None
-    quotas = []
+    quotas: list[float] = []
     for line in lines:
         _, controllers, path = line.split(":", 2)
         if controllers == "":
-            quotas += _cgroup_v2_quotas(root / "sys/fs/cgroup", path)
+            quotas += _cgroup_v2_quotas(top / "sys/fs/cgroup", path)
         elif "cpu" in controllers.split(","):
-            quotas += _cgroup_v1_quotas(root / "sys/fs/cgroup", controllers, path)
+            quotas += _cgroup_v1_quotas(top / "sys/fs/cgroup", controllers, path)
     return min(quotas) if quotas else None
 
 
-def _ancestors(base, path):
+def _ancestors(base: Path, path: str) -> Iterator[Path]:
     """base/path and each of its parents up to base: a parent's limit binds its children too."""
     directory = base / path.strip("/")
     while True:
@@ -44,7 +45,7 @@ def _ancestors(base, path):
         directory = directory.parent
 
 
-def _cgroup_v2_quotas(base, path):
+def _cgroup_v2_quotas(base: Path, path: str) -> list[float]:
     quotas = []
     for directory in _ancestors(base, path):
         try:
@@ -56,8 +57,8 @@ def _cgroup_v2_quotas(base, path):
     return quotas
 
 
-def _cgroup_v1_quotas(base, controllers, path):
-    quotas = []
+def _cgroup_v1_quotas(base: Path, controllers: str, path: str) -> list[float]:
+    quotas: list[float] = []
     for mount in (base / controllers, base / "cpu", base / "cpu,cpuacct"):
         for directory in _ancestors(mount, path):
             try:
@@ -72,7 +73,7 @@ def _cgroup_v1_quotas(base, controllers, path):
     return quotas
 
 
-def usable_cpus(root="/"):
+def usable_cpus(root: str | os.PathLike[str] = "/") -> int:
     """The CPUs this process can keep busy at once: affinity, capped by the cgroup quota rounded up."""
     cpus = affinity_cpus()
     quota = cgroup_cpu_quota(root)

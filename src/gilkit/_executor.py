@@ -17,16 +17,24 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import shared_memory
+from typing import Any
 
 import numpy as np
 
 from . import _shared
 from ._cancel import cancellation
-from ._implementations import OPENMP_ENABLED, chunk_function, native_module
+from ._implementations import OPENMP_ENABLED, Impl, chunk_function, native_module
+from ._validate import Mode
+
+#: A chunk function: fn(*arrays, *params, start, stop, cancel) -> the chunk's result (or None).
+ChunkFunction = Callable[..., Any]
+#: fold(folded so far, next chunk's result) -> folded.
+Fold = Callable[[Any, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -36,18 +44,18 @@ class Chunks:
     total: int
     size: int
 
-    def __len__(self):
+    def __len__(self) -> int:
         return -(-self.total // self.size)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[int, int]:
         start = index * self.size
         return start, min(start + self.size, self.total)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[int, int]]:
         return (self[index] for index in range(len(self)))
 
 
-def _keep(folded, value):
+def _keep(folded: Any, value: Any) -> Any:
     """The fold of a job whose chunks only write arrays: nothing to combine."""
     return folded
 
@@ -59,18 +67,18 @@ class Job:
     kernel: str
     function: str
     chunks: Chunks
-    arrays: tuple = ()
-    params: tuple = ()
+    arrays: tuple[np.ndarray, ...] = ()
+    params: tuple[Any, ...] = ()
     #: Indices into ``arrays`` that the chunks write (copied back from shared memory in process mode).
-    outputs: tuple = ()
+    outputs: tuple[int, ...] = ()
     #: NumPy dtype of each chunk's return value, or None when the chunks only write arrays.
-    chunk_result: object = None
+    chunk_result: type[np.generic] | None = None
     #: The chunk results folded in chunk order: fold(...fold(fold(initial, r0), r1)..., r_last).
-    fold: object = _keep
-    initial: object = None
+    fold: Fold = _keep
+    initial: Any = None
 
 
-def run(job, impl, workers, mode):
+def run(job: Job, impl: Impl, workers: int, mode: Mode) -> Any:
     """The chunk results folded in chunk order (``job.initial`` when the chunks only write arrays)."""
     with cancellation() as cancel:
         if mode == "openmp":
@@ -78,14 +86,14 @@ def run(job, impl, workers, mode):
         if mode == "processes":
             return _run_processes(job, impl, workers)
         fn = chunk_function(impl, job.kernel, job.function)
-        args = (*(memoryview(array) for array in job.arrays), *job.params)
+        args = (*(array.data for array in job.arrays), *job.params)
         if workers == 1 or len(job.chunks) <= 1:
             return _run_inline(fn, args, job, cancel)
         queue = _ChunkQueue(fn, args, job.chunks, cancel, job.fold, job.initial)
         return _TEAM.run(queue, helpers=min(workers, len(job.chunks)) - 1)
 
 
-def _run_inline(fn, args, job, cancel):
+def _run_inline(fn: ChunkFunction, args: tuple[Any, ...], job: Job, cancel: memoryview) -> Any:
     """The chunks one after another on the calling thread: no lock, no queue."""
     folded = job.initial
     for start, stop in job.chunks:
@@ -98,14 +106,15 @@ class _ChunkQueue:
     their results folded in chunk order as they arrive; the first error raises the call's cancel flag,
     so the other chunks stop early."""
 
-    def __init__(self, fn, args, chunks, cancel, fold=_keep, initial=None):
+    def __init__(self, fn: ChunkFunction, args: tuple[Any, ...], chunks: Chunks, cancel: memoryview,
+                 fold: Fold = _keep, initial: Any = None) -> None:
         self._fn = fn
         self._args = args
         self._chunks = chunks
         self._cancel = cancel
         self._fold = fold
         self._folded = initial
-        self._pending = {}  # results that arrived before an earlier chunk's
+        self._pending: dict[int, Any] = {}  # results that arrived before an earlier chunk's
         self._next_fold = 0
         self._next = 0
         self._unfinished = len(chunks)
@@ -113,16 +122,16 @@ class _ChunkQueue:
         # Held until the call is over; a plain lock is the cheapest thing to wait on (and Ctrl-C interrupts it).
         self._running = threading.Lock()
         self._running.acquire()
-        self.error = None
+        self.error: BaseException | None = None
 
-    def _take(self):
+    def _take(self) -> int | None:
         with self._lock:
             if self._next >= len(self._chunks) or self.error is not None:
                 return None
             self._next += 1
             return self._next - 1
 
-    def _done(self, index, value=None, error=None):
+    def _done(self, index: int, value: Any = None, error: BaseException | None = None) -> None:
         with self._lock:
             self._unfinished -= 1
             if error is None:
@@ -132,7 +141,7 @@ class _ChunkQueue:
                     self._next_fold += 1
             self._fail(error)
 
-    def _fail(self, error):
+    def _fail(self, error: BaseException | None) -> None:
         """Record the first error (if any); called with the lock held."""
         if error is not None and self.error is None:
             self.error = error
@@ -142,7 +151,7 @@ class _ChunkQueue:
             if self._running.locked():
                 self._running.release()
 
-    def drain(self):
+    def drain(self) -> None:
         while (index := self._take()) is not None:
             try:
                 value = self._fn(*self._args, *self._chunks[index], self._cancel)
@@ -151,7 +160,7 @@ class _ChunkQueue:
                 return
             self._done(index, value)
 
-    def wait(self):
+    def wait(self) -> None:
         try:
             self._running.acquire()
         except BaseException as exc:  # Ctrl-C while waiting: the helpers' chunks stop early
@@ -159,7 +168,7 @@ class _ChunkQueue:
                 self._fail(exc)
             raise
 
-    def result(self):
+    def result(self) -> Any:
         if self.error is not None:
             raise self.error
         return self._folded
@@ -170,14 +179,14 @@ class _Team:
     queue, wakes as many helpers as it wants, and drains the queue itself too, so a small call need not
     wait for any helper to wake up, and a call whose helpers are busy elsewhere still progresses."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
-        self._posted = collections.deque()  # [queue, helpers still wanted]
+        self._posted: collections.deque[list[Any]] = collections.deque()  # [queue, helpers still wanted]
         self.threads = 0
         self._generation = 0  # shutdown() starts a new one: the helpers of the old one exit
 
-    def run(self, queue, helpers):
+    def run(self, queue: _ChunkQueue, helpers: int) -> Any:
         entry = [queue, helpers]
         with self._lock:
             self._posted.append(entry)
@@ -195,14 +204,14 @@ class _Team:
         queue.wait()
         return queue.result()
 
-    def shutdown(self):
+    def shutdown(self) -> None:
         """Let every helper exit once it is idle; the next call that wants helpers starts new ones."""
         with self._lock:
             self._generation += 1
             self.threads = 0
             self._wakeup.notify_all()
 
-    def _help(self, generation):
+    def _help(self, generation: int) -> None:
         while True:
             with self._lock:
                 while not self._posted and generation == self._generation:
@@ -224,7 +233,7 @@ _TEAM = _Team()
 OPENMP_BATCH = 1 << 16
 
 
-def _run_openmp(job, workers, cancel):
+def _run_openmp(job: Job, workers: int, cancel: memoryview) -> Any:
     module = native_module(job.kernel)  # without the extensions at all, say how to build them
     if not OPENMP_ENABLED:
         raise RuntimeError(
@@ -263,25 +272,25 @@ class _ProcessPools:
     call is cancelled from under it.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._current = {}  # start method -> pool
-        self._sizes = {}  # start method -> the most workers wanted: a replacement pool is as large
-        self._users = collections.Counter()
-        self._retired = set()
+        self._current: dict[str, ProcessPoolExecutor] = {}  # start method -> pool
+        self._sizes: dict[str, int] = {}  # start method -> the most workers wanted: a replacement is as large
+        self._users: collections.Counter[ProcessPoolExecutor] = collections.Counter()
+        self._retired: set[ProcessPoolExecutor] = set()
 
     @contextlib.contextmanager
-    def lease(self, method, workers):
+    def lease(self, method: str, workers: int) -> Iterator[ProcessPoolExecutor]:
         with self._lock:
             pool = self._current.get(method)
-            if pool is not None and (pool._broken or pool._max_workers < workers or _has_dead_worker(pool)):
+            if pool is not None and (pool._broken or _size(pool) < workers or _has_dead_worker(pool)):
                 self._retire(method)
                 pool = None
             if pool is None:
                 pool = ProcessPoolExecutor(max(workers, self._sizes.get(method, 0)), initializer=_worker_start,
                                            mp_context=multiprocessing.get_context(method), initargs=(os.getpid(),))
                 self._current[method] = pool
-                self._sizes[method] = pool._max_workers
+                self._sizes[method] = _size(pool)
             self._users[pool] += 1
         try:
             yield pool
@@ -291,29 +300,29 @@ class _ProcessPools:
                 if pool in self._retired and not self._users[pool]:
                     self._end(pool)
 
-    def current(self, method):
+    def current(self, method: str) -> ProcessPoolExecutor | None:
         with self._lock:
             return self._current.get(method)
 
-    def retire_all(self):
+    def retire_all(self) -> None:
         with self._lock:
             for method in list(self._current):
                 self._retire(method)
 
-    def discard(self, pool):
+    def discard(self, pool: ProcessPoolExecutor) -> None:
         """A pool whose worker died mid-call: no new call gets it; it ends with its last call."""
         with self._lock:
             for method, current in list(self._current.items()):
                 if current is pool:
                     self._retire(method)
 
-    def _retire(self, method):
+    def _retire(self, method: str) -> None:
         pool = self._current.pop(method)
         self._retired.add(pool)
         if not self._users[pool]:
             self._end(pool)
 
-    def _end(self, pool):
+    def _end(self, pool: ProcessPoolExecutor) -> None:
         """Kill the workers, then shut down. Python 3.11's broken pool leaves its other workers waiting for
         tasks that never come, and its manager thread joins them forever: the interpreter would hang at exit."""
         self._retired.discard(pool)
@@ -325,20 +334,24 @@ class _ProcessPools:
         pool.shutdown(wait=True)
 
 
-def _has_dead_worker(pool):
+def _size(pool: ProcessPoolExecutor) -> int:
+    return pool._max_workers  # type: ignore[attr-defined]  # set by __init__, missing from typeshed
+
+
+def _has_dead_worker(pool: ProcessPoolExecutor) -> bool:
     return any(not process.is_alive() for process in (pool._processes or {}).values())
 
 
 _POOLS = _ProcessPools()
-_start_method = None
+_start_method: str | None = None
 
 
-def default_start_method():
+def default_start_method() -> str:
     """forkserver where the platform has it, else spawn: fork is unsafe once threads exist."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def set_start_method(method=None):
+def set_start_method(method: str | None = None) -> None:
     """Choose how mode='processes' starts its workers ('spawn', 'forkserver', 'fork'; None: the default).
 
     Pools started with another method end once the calls running on them have finished.
@@ -353,12 +366,12 @@ def set_start_method(method=None):
     _POOLS.retire_all()
 
 
-def get_start_method():
+def get_start_method() -> str:
     """The start method mode='processes' uses now."""
     return _start_method or default_start_method()
 
 
-def shutdown():
+def shutdown() -> None:
     """End gilkit's helper threads and worker processes (they start again when a call needs them).
 
     Runs at interpreter exit too. Calls still running on a process pool finish first.
@@ -370,14 +383,14 @@ def shutdown():
 atexit.register(shutdown)
 
 
-def _worker_start(parent_pid):
+def _worker_start(parent_pid: int) -> None:
     """In each worker: Ctrl-C is the parent's to handle (it ends the workers), and a worker whose parent
     has died exits instead of waiting forever for tasks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
 
 
-def _exit_when_orphaned(parent_pid):
+def _exit_when_orphaned(parent_pid: int) -> None:
     # With forkserver the worker's parent is the fork server, which exits when the caller does.
     parent = os.getppid()
     while os.getppid() == parent and _alive(parent_pid):
@@ -385,7 +398,7 @@ def _exit_when_orphaned(parent_pid):
     os._exit(1)
 
 
-def _alive(pid):
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -395,11 +408,11 @@ def _alive(pid):
     return True
 
 
-def _run_processes(job, impl, workers):
+def _run_processes(job: Job, impl: Impl, workers: int) -> Any:
     chunk_function(impl, job.kernel, job.function)  # a missing native build fails here, clearly, not in a worker
     workers = max(1, min(workers, len(job.chunks)))  # never more processes than chunks
-    segments = []  # the temporary ones, for arrays that do not live in a shared_array already
-    specs = []
+    segments: list[tuple[np.ndarray, shared_memory.SharedMemory]] = []  # for arrays not in a shared_array
+    specs: list[tuple[str, int, str, tuple[int, ...]]] = []
     try:
         for array in job.arrays:
             location = _shared.locate(array)
@@ -436,7 +449,8 @@ def _run_processes(job, impl, workers):
             segment.unlink()
 
 
-def _fold_tasks(pool, tasks, in_flight, fold, initial):
+def _fold_tasks(pool: ProcessPoolExecutor, tasks: Iterator[tuple[Any, ...]], in_flight: int, fold: Fold,
+                initial: Any) -> Any:
     """Submit the tasks with at most ``in_flight`` outstanding, folding their results in order.
 
     On an error the caller ends the pool; the futures still outstanding are not cancelled here: on 3.11
@@ -453,7 +467,7 @@ def _fold_tasks(pool, tasks, in_flight, fold, initial):
     return folded
 
 
-def _submit(pool, task):
+def _submit(pool: ProcessPoolExecutor, task: Iterable[Any]) -> Future[list[Any]]:
     """pool.submit, with SIGINT blocked in this thread meanwhile: a worker that the submit starts inherits
     the blocked signal (across fork and exec alike), so a terminal's Ctrl-C never reaches a worker that
     is still starting, before _worker_start could ignore it. This thread gets it right after."""
@@ -466,20 +480,21 @@ def _submit(pool, task):
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _attach(name):
+def _attach(name: str) -> shared_memory.SharedMemory:
     if sys.version_info >= (3, 13):
         return shared_memory.SharedMemory(name=name, track=False)
     return shared_memory.SharedMemory(name=name)
 
 
-def _process_chunks(impl, kernel, function, specs, params, chunk_size, total, first, stop):
+def _process_chunks(impl: Impl, kernel: str, function: str, specs: tuple[tuple[str, int, str, tuple[int, ...]], ...],
+                    params: tuple[Any, ...], chunk_size: int, total: int, first: int, stop: int) -> list[Any]:
     """Runs in a worker process: attach the shared arrays, run chunks first .. stop-1, detach."""
     fn = chunk_function(impl, kernel, function)
     chunks = Chunks(total, chunk_size)
-    cancel = memoryview(np.zeros(1, dtype=np.intc))  # a worker is ended, not cancelled
+    cancel = np.zeros(1, dtype=np.intc).data  # a worker is ended, not cancelled
     segments = [_attach(name) for name, _, _, _ in specs]
     views = [
-        memoryview(np.ndarray(shape, np.dtype(dtype), buffer=segment.buf, offset=offset))
+        np.ndarray(shape, np.dtype(dtype), buffer=segment.buf, offset=offset).data
         for segment, (_, offset, dtype, shape) in zip(segments, specs, strict=True)
     ]
     try:

@@ -27,7 +27,7 @@ except ImportError:  # Windows: shared_array still works, but processes mode cop
 
 _lock = threading.Lock()
 #: name -> (first address, end address) of each live segment made here.
-_segments = {}
+_segments: dict[str, tuple[int, int]] = {}
 
 
 def shared_array(shape: int | tuple[int, ...], dtype: DTypeLike = np.float64) -> NDArray:
@@ -37,21 +37,21 @@ def shared_array(shape: int | tuple[int, ...], dtype: DTypeLike = np.float64) ->
     the array and every view of it are gone.
     """
     try:
-        dtype = np.dtype(dtype)
+        item = np.dtype(dtype)
     except Exception as exc:  # NumPy raises TypeError, ValueError, even SyntaxError for strings like '01'
         raise TypeError(f"dtype must be a NumPy dtype, got {dtype!r} ({type(exc).__name__}: {exc})") from None
-    if dtype.hasobject or dtype.itemsize == 0:
-        raise TypeError(f"dtype must be a fixed-size type holding no Python objects, got {dtype}")
-    shape = _shape(shape)
-    count = math.prod(shape)
+    if item.hasobject or item.itemsize == 0:
+        raise TypeError(f"dtype must be a fixed-size type holding no Python objects, got {item}")
+    dims = _shape(shape)
+    count = math.prod(dims)
     if count > sys.maxsize:
-        raise ValueError(f"shape {shape} has more elements than an array can hold")
-    nbytes = count * dtype.itemsize
-    fits_in_memory("shape", nbytes, f"an array of shape {shape} and dtype {dtype}")
+        raise ValueError(f"shape {dims} has more elements than an array can hold")
+    nbytes = count * item.itemsize
+    fits_in_memory("shape", nbytes, f"an array of shape {dims} and dtype {item}")
     if _posixshmem is None:
-        return np.zeros(shape, dtype)
+        return np.zeros(dims, item)
     name, buffer = _create_segment(max(nbytes, 1))
-    array = np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
+    array = np.frombuffer(buffer, dtype=item, count=count).reshape(dims)
     start = array.__array_interface__["data"][0]
     with _lock:
         _segments[name] = (start, start + nbytes)
@@ -60,12 +60,12 @@ def shared_array(shape: int | tuple[int, ...], dtype: DTypeLike = np.float64) ->
     return array
 
 
-def _shape(shape):
+def _shape(shape: object) -> tuple[int, ...]:
     """``shape`` as a tuple of ints >= 0, each checked like every integer argument of gilkit."""
     return tuple(integer("shape", dim, minimum=0) for dim in (shape if isinstance(shape, tuple) else (shape,)))
 
 
-def _create_segment(size):
+def _create_segment(size: int) -> tuple[str, mmap.mmap]:
     while True:
         name = "psm_gilkit_" + secrets.token_hex(6)  # psm_: the prefix multiprocessing's segments have
         try:
@@ -85,14 +85,14 @@ def _create_segment(size):
     return name, buffer
 
 
-def _unlink(name):
+def _unlink(name: str) -> None:
     with _lock:
         del _segments[name]
     _posixshmem.shm_unlink("/" + name)
     resource_tracker.unregister("/" + name, "shared_memory")
 
 
-def locate(array):
+def locate(array: np.ndarray) -> tuple[str, int] | None:
     """(segment name, byte offset) when ``array`` is C-contiguous and lies in a shared_array's segment."""
     if not array.flags.c_contiguous:
         return None

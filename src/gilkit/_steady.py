@@ -7,11 +7,20 @@ outlast a frame; the GIL tests use it for compiled calls long enough to be seen 
 
 import functools
 import time
+from typing import TypedDict
 
 from . import kernels
 
+
+class Window(TypedDict):
+    xmin: float
+    xmax: float
+    ymin: float
+    ymax: float
+
+
 #: A window inside the Mandelbrot set: every pixel iterates max_iter times, so chunks are long and steady.
-INSIDE = {"xmin": -0.5, "xmax": 0.0, "ymin": -0.2, "ymax": 0.2}
+INSIDE = Window(xmin=-0.5, xmax=0.0, ymin=-0.2, ymax=0.2)
 
 
 @functools.cache

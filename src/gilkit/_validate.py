@@ -4,11 +4,12 @@ import math
 import numbers
 import operator
 import os
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ._implementations import IMPLS
+from ._implementations import IMPLS, Impl
 
 #: "threads": a team of threads; "processes": a process pool, arrays in shared memory; "openmp": one nogil
 #: call with a prange over the chunks (impl="native" only).
@@ -18,7 +19,7 @@ MODES: tuple[Mode, ...] = get_args(Mode)
 MAX_WORKERS = 1024
 
 
-def physical_memory():
+def physical_memory() -> int | None:
     """Bytes of RAM on this machine (None where the platform does not say)."""
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -26,7 +27,7 @@ def physical_memory():
         return None
 
 
-def fits_in_memory(name, nbytes, what):
+def fits_in_memory(name: str, nbytes: int, what: str) -> None:
     """Refuse, before allocating anything, work whose memory this machine does not have."""
     memory = physical_memory()
     if memory is not None and nbytes > memory:
@@ -34,48 +35,48 @@ def fits_in_memory(name, nbytes, what):
                          f"machine's {memory / 2**30:,.1f} GiB of memory")
 
 
-def integer(name, value, *, minimum=None, maximum=None):
+def integer(name: str, value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as a Python int: ints and NumPy integers only (not bool, float, str or timedelta64)."""
     if (isinstance(value, (bool, np.bool_, np.timedelta64))
             or not isinstance(value, (numbers.Integral, np.integer))):
         raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
-    value = operator.index(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
-    return value
+    number = operator.index(value)
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {number}")
+    return number
 
 
-def finite_real(name, value):
+def finite_real(name: str, value: object) -> float:
     """``value`` as a finite Python float: ints, floats and their NumPy scalars (not bool or complex)."""
     if (isinstance(value, (bool, np.bool_, np.timedelta64))
             or not isinstance(value, (numbers.Real, np.integer, np.floating))):
         raise TypeError(f"{name} must be a real number, not {type(value).__name__}")
     try:
-        value = float(value)
+        number = float(value)
     except OverflowError:
         raise ValueError(f"{name} must be finite, got an integer too large for a float") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}")
+    return number
 
 
 #: The longest duration accepted anywhere (a year): longer ones overflow the OS's timeouts.
 MAX_SECONDS = 365 * 24 * 3600.0
 
 
-def positive_seconds(name, value, *, maximum=MAX_SECONDS):
+def positive_seconds(name: str, value: object, *, maximum: float = MAX_SECONDS) -> float:
     """``value`` as a finite float in (0, maximum]: a duration (ints, floats and NumPy scalars; not bool or str)."""
-    value = finite_real(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0 seconds, got {value}")
-    if value > maximum:
-        raise ValueError(f"{name} must be <= {maximum:g} seconds, got {value:g}")
-    return value
+    seconds = finite_real(name, value)
+    if seconds <= 0:
+        raise ValueError(f"{name} must be > 0 seconds, got {seconds}")
+    if seconds > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g} seconds, got {seconds:g}")
+    return seconds
 
 
-def real_array(name, value, *, ndim):
+def real_array(name: str, value: Any, *, ndim: int) -> NDArray[np.float64]:
     """``value`` as a C-contiguous float64 array with ``ndim`` dimensions (the input is never modified).
 
     Masked arrays are refused: the kernels would read the masked values as if they were data.
@@ -94,13 +95,13 @@ def real_array(name, value, *, ndim):
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
-def execution(impl, workers, mode):
+def execution(impl: object, workers: object, mode: object) -> tuple[Impl, int, Mode]:
     """The validated (impl, workers, mode) triple every kernel takes."""
     if not isinstance(impl, str) or impl not in IMPLS:
         raise ValueError(f"impl must be one of {', '.join(map(repr, IMPLS))}; got {impl!r}")
-    workers = integer("workers", workers, minimum=1, maximum=MAX_WORKERS)
+    count = integer("workers", workers, minimum=1, maximum=MAX_WORKERS)
     if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
     if mode == "openmp" and impl != "native":
         raise ValueError(f"mode='openmp' runs only impl='native' (a prange inside one nogil call); got impl={impl!r}")
-    return impl, workers, mode
+    return impl, count, mode

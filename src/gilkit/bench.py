@@ -9,10 +9,14 @@ baseline), long enough for the heartbeat to see who holds the GIL.
 import math
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
+from ._implementations import Impl
 from ._info import info
 from ._registry import WORKLOADS
+from ._validate import Mode
 from .probe import HeartbeatProbe
 
 
@@ -25,35 +29,52 @@ class Cell:
     size: int
     unit: str
     items: int
-    times_s: list = field(default_factory=list)
+    times_s: list[float] = field(default_factory=list)
     heartbeat_median_ms: float = float("nan")
     heartbeat_max_ms: float = float("nan")
-    speedup: float = None
-    speedup_best: float = None
-    efficiency: float = None
-    vs_python: float = None
+    speedup: float | None = None
+    speedup_best: float | None = None
+    efficiency: float | None = None
+    vs_python: float | None = None
 
     @property
-    def repeats(self):
+    def repeats(self) -> int:
         return len(self.times_s)
 
     @property
-    def median_s(self):
+    def median_s(self) -> float:
         return statistics.median(self.times_s)
 
     @property
-    def throughput(self):
+    def throughput(self) -> float:
         """Items per second at the median time."""
         return self.items / self.median_s
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """The JSON record; a heartbeat with no beats (a very short call) is null, never NaN."""
         data = asdict(self)
         data.update(repeats=self.repeats, median_s=self.median_s, throughput=self.throughput)
         return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in data.items()}
 
 
-def groups_to_run(kernels_, impls, modes):
+#: (kernel, impl, mode): the cells that share one problem and differ only in workers.
+Group = tuple[str, Impl, Mode]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long each cell is timed: rounds until ``min_repeats`` are done and each cell has had ``budget_s``
+    seconds, or ``max_repeats`` rounds are done."""
+
+    budget_s: float = 1.0
+    min_repeats: int = 3
+    max_repeats: int = 15
+
+
+QUICK = Timing(budget_s=0.3, min_repeats=2, max_repeats=5)
+
+
+def groups_to_run(kernels_: Sequence[str], impls: Sequence[Impl], modes: Sequence[Mode]) -> list[Group]:
     """Every (kernel, impl, mode) that makes sense: OpenMP runs only the native impl."""
     return [
         (kernel, impl, mode)
@@ -64,13 +85,13 @@ def groups_to_run(kernels_, impls, modes):
     ]
 
 
-def measure(kernel, impl, mode, workers, *, quick=False, budget_s=1.0, min_repeats=3, max_repeats=15):
+def measure(kernel: str, impl: Impl, mode: Mode, workers: Sequence[int], *, quick: bool = False,
+            timing: Timing = Timing()) -> list[Cell]:
     """The cells of one (kernel, impl, mode), one per worker count, on the same problem.
 
     Each cell gets a warm-up call under a HeartbeatProbe (the GIL column). Then the timed calls go
     round-robin over the worker counts, so a slow drift of the machine hits every cell alike and the
-    speedups stay honest; rounds continue until ``min_repeats`` are done and each cell has had
-    ``budget_s`` seconds (or ``max_repeats`` rounds are done).
+    speedups stay honest, for as long as ``timing`` says.
     """
     workload = WORKLOADS[kernel]
     size = workload.size(impl, quick)
@@ -82,7 +103,7 @@ def measure(kernel, impl, mode, workers, *, quick=False, budget_s=1.0, min_repea
             call(impl=impl, workers=cell.workers, mode=mode)
         cell.heartbeat_median_ms, cell.heartbeat_max_ms = probe.median_ms, probe.max_ms
     rounds, spent = 0, 0.0
-    while rounds < max_repeats and (rounds < min_repeats or spent < budget_s * len(cells)):
+    while rounds < timing.max_repeats and (rounds < timing.min_repeats or spent < timing.budget_s * len(cells)):
         for cell in cells:
             start = time.perf_counter()
             call(impl=impl, workers=cell.workers, mode=mode)
@@ -92,7 +113,7 @@ def measure(kernel, impl, mode, workers, *, quick=False, budget_s=1.0, min_repea
     return cells
 
 
-def derive(cells):
+def derive(cells: list[Cell]) -> list[Cell]:
     """Fill speedup (vs 1 worker of the same kernel, impl and mode), efficiency and vs_python."""
     by_key = {(c.kernel, c.impl, c.mode, c.workers): c for c in cells}
     for c in cells:
@@ -109,20 +130,22 @@ def derive(cells):
     return cells
 
 
-def run_bench(kernels_, impls, workers, modes, *, quick=False, progress=None, **timing):
+def run_bench(kernels_: Sequence[str], impls: Sequence[Impl], workers: Sequence[int], modes: Sequence[Mode], *,
+              quick: bool = False, timing: Timing = Timing(),
+              progress: Callable[[int, int, Group | None], None] | None = None) -> list[Cell]:
     """Measure every cell; ``progress(done, total, group)`` is called before each (kernel, impl, mode)."""
     plan = groups_to_run(kernels_, impls, modes)
-    cells = []
+    cells: list[Cell] = []
     for done, group in enumerate(plan):
         if progress is not None:
             progress(done, len(plan), group)
-        cells += measure(*group, workers, quick=quick, **timing)
+        cells += measure(*group, workers, quick=quick, timing=timing)
     if progress is not None:
         progress(len(plan), len(plan), None)
     return derive(cells)
 
 
-def to_json(cells, *, quick):
+def to_json(cells: list[Cell], *, quick: bool) -> dict[str, Any]:
     meta = info()
     return {
         "meta": {**meta, "quick": quick},

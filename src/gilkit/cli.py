@@ -1,7 +1,9 @@
 """The `gilkit` command: `gilkit info`, `gilkit bench`, `gilkit demo`, `gilkit shell`."""
 
 import argparse
+import dataclasses
 import functools
+import io
 import json
 import os
 import sys
@@ -137,7 +139,8 @@ def main(argv=None):
 def _main(argv):
     for stream in (sys.stdout, sys.stderr):
         # Command output may hold anything; an ASCII terminal (PYTHONIOENCODING=ascii) must not crash on it.
-        stream.reconfigure(errors="replace")
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "info":
@@ -191,7 +194,8 @@ def _shell(parser, args):
     if args.file:
         try:
             if args.file == "-":
-                sys.stdin.reconfigure(errors="replace")
+                if isinstance(sys.stdin, io.TextIOWrapper):
+                    sys.stdin.reconfigure(errors="replace")
                 text = sys.stdin.read()
             else:
                 with open(args.file, encoding="utf-8", errors="replace") as f:
@@ -248,11 +252,12 @@ def _bench(parser, args):
     for path in filter(None, (args.json, args.plot)):
         _check_writable(parser, path)  # before the run, not after it
     workers = args.workers or list(range(1, usable_cpus() + 1))
-    timing = {"budget_s": args.budget or (0.3 if args.quick else 1.0)}
-    if args.quick:
-        timing.update(min_repeats=2, max_repeats=5)
+    timing = bench.QUICK if args.quick else bench.Timing()
+    if args.budget:
+        timing = dataclasses.replace(timing, budget_s=args.budget)
     print(f"gilkit bench on {build_label()}, {usable_cpus()} usable CPUs", file=sys.stderr)
-    cells = bench.run_bench(args.kernels, impls, workers, args.modes, quick=args.quick, progress=_progress, **timing)
+    cells = bench.run_bench(args.kernels, impls, workers, args.modes, quick=args.quick, timing=timing,
+                            progress=_progress)
     measured = bench.to_json(cells, quick=args.quick)
     print(report.format_table(measured))
     print()

@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +64,8 @@ class _SlowEchoServer(socketserver.ThreadingTCPServer):
 
 
 class _EchoHandler(socketserver.BaseRequestHandler):
+    server: _SlowEchoServer
+
     def handle(self):
         self.request.settimeout(10)
         data = self.request.recv(65536)
@@ -209,7 +212,7 @@ def locks_demo(threads=4, updates=100_000, bins=16):
     def native_then_merge(hist, lock, start, stop):
         local = np.zeros(bins, dtype=np.int64)
         _implementations.chunk_function(_implementations.ACTIVE_IMPLEMENTATION, "histogram", "histogram_counts")(
-            view, lo, width, memoryview(local), start, stop)
+            view, lo, width, local.data, start, stop)
         with lock:
             for b in range(bins):
                 hist[b] += int(local[b])
@@ -221,7 +224,7 @@ def locks_demo(threads=4, updates=100_000, bins=16):
         ("native nogil, merge under lock" if _implementations.NATIVE_AVAILABLE else "python twin, merge under lock",
          native_then_merge),
     ]
-    rows = []
+    rows: list[list[Any]] = []
     for name, fill in variants:
         hist, lock = [0] * bins, threading.Lock()
         previous = sys.getswitchinterval()

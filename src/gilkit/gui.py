@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from . import _implementations
 from .demos import frame_stats, run_work
@@ -51,7 +52,7 @@ class ResponsiveWindow:
         self._add_button(f"on the GUI thread: {on_main}", lambda: self.run_on_gui_thread(on_main))
         self.lateness = {}  # kind of work -> lateness of the frames while it ran
         self.current = None
-        self.running = None  # while work runs: a callable that says whether it still does
+        self.running: Callable[[], bool] | None = None  # while work runs: says whether it still does
         self.angle = 0.0
         self.deadline = time.perf_counter() + self.frame_s
         self.root.after(int(frame_ms), self._frame)
@@ -67,7 +68,7 @@ class ResponsiveWindow:
             self.lateness[self.current].append(max(0.0, now - self.deadline))
         self.angle += 0.2
         self.canvas.coords(self.spoke, 110, 110, 110 + 90 * math.sin(self.angle), 110 - 90 * math.cos(self.angle))
-        if self.current is not None and not self.running():
+        if self.running is not None and not self.running():
             self._finish()
         self.deadline = now + self.frame_s
         self.root.after(max(1, int(1000 * (self.deadline - time.perf_counter()))), self._frame)

@@ -62,7 +62,7 @@ def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2
     return out.reshape(height, width)
 
 
-def _window(axis, low, high):
+def _window(axis: str, low: float, high: float) -> tuple[float, float]:
     low = _validate.finite_real(f"{axis}min", low)
     high = _validate.finite_real(f"{axis}max", high)
     if not low < high:
@@ -93,7 +93,7 @@ def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode 
 BASE_SIEVE_BLOCK = 1 << 22
 
 
-def _small_primes(limit):
+def _small_primes(limit: int) -> NDArray[np.int64]:
     """The primes <= limit (limit <= 2**31) as int64: the base primes of the segments.
 
     The primes up to sqrt(limit) by a plain sieve, then the rest in blocks crossed off by those.
@@ -146,12 +146,12 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
     of rows (:func:`blur_rows_per_chunk`) and every row: the cost per pixel barely grows with the
     radius, and each value is within about 1e-15 of the window's magnitude from the direct mean.
     """
-    image = _validate.real_array("image", image, ndim=2)
-    if image.size == 0:
-        raise ValueError(f"image must not be empty, got shape {image.shape}")
+    pixels = _validate.real_array("image", image, ndim=2)
+    if pixels.size == 0:
+        raise ValueError(f"image must not be empty, got shape {pixels.shape}")
     radius = _validate.integer("radius", radius, minimum=0, maximum=MAX_SIDE)
     impl, workers, mode = _validate.execution(impl, workers, mode)
-    height, width = image.shape
+    height, width = pixels.shape
     chunks = Chunks(height, blur_rows_per_chunk(radius))
     # Each chunk at work holds 9 rows of running sums, padded by r on both sides (ext/blur.pyx).
     _validate.fits_in_memory("radius", 9 * 8 * (width + 2 * radius) * min(workers, len(chunks)),
@@ -159,7 +159,7 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
     out = np.empty(height * width, dtype=np.float64)
     job = Job(
         "blur", "box_blur_rows", chunks,
-        arrays=(image.reshape(-1), out), params=(height, width, radius), outputs=(1,),
+        arrays=(pixels.reshape(-1), out), params=(height, width, radius), outputs=(1,),
     )
     run(job, impl, workers, mode)
     return out.reshape(height, width)
@@ -177,11 +177,11 @@ def blur_rows_per_chunk(radius: int) -> int:
 def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> float:
     """Sum of x**2 over a 1-D real array: chunks of 65,536 values, each summed left to right, then the
     chunk sums added in order (so the result is the same for every workers and mode)."""
-    values = _validate.real_array("values", values, ndim=1)
+    array = _validate.real_array("values", values, ndim=1)
     impl, workers, mode = _validate.execution(impl, workers, mode)
     # The chunk sums are added in chunk order, one by one: not sum(), which compensates on Python >= 3.12.
     job = Job(
-        "sumsq", "sum_squares_chunk", Chunks(values.size, SUM_SQUARES_PER_CHUNK),
-        arrays=(values,), chunk_result=np.float64, fold=operator.add, initial=0.0,
+        "sumsq", "sum_squares_chunk", Chunks(array.size, SUM_SQUARES_PER_CHUNK),
+        arrays=(array,), chunk_result=np.float64, fold=operator.add, initial=0.0,
     )
     return run(job, impl, workers, mode)

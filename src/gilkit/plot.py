@@ -1,5 +1,7 @@
 """Speedup vs workers, one panel per kernel and one line per impl (and mode): `gilkit bench --plot`."""
 
+from typing import Any
+
 from . import report as reports
 
 
@@ -31,11 +33,11 @@ def plot_speedups(report: reports.Report, path: str) -> None:
         ax.set_xticks(range(1, max_workers + 1))
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("speedup vs 1 worker")
-    legend = {}  # one entry per line label, across the panels
+    legend: dict[str, Any] = {}  # one entry per line label, across the panels
     for ax in axes[0]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    fig.legend(legend.values(), legend.keys(), loc="center right", fontsize="small")
+    fig.legend(list(legend.values()), list(legend.keys()), loc="center right", fontsize="small")
     meta = report["meta"]
     fig.suptitle(f"gilkit bench: {meta['build']}, {meta['cpus_usable']} usable CPUs")
     fig.tight_layout(rect=(0, 0, 0.85, 1))

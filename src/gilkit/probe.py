@@ -14,11 +14,16 @@ import math
 import statistics
 import threading
 import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self, TypeVar
 
 from ._validate import positive_seconds
 
+T = TypeVar("T")
 
-def quantile(ordered, q):
+
+def quantile(ordered: Sequence[T], q: float) -> T:
     """The q-quantile of a non-empty sorted list, as one of its values (the nearest rank below)."""
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
@@ -30,27 +35,28 @@ MAX_INTERVAL = 1.0
 class HeartbeatProbe:
     """Context manager: ``with HeartbeatProbe() as probe: work()``, then read ``probe.median_ms``."""
 
-    def __init__(self, interval=0.001):
+    def __init__(self, interval: float = 0.001) -> None:
         self.interval = positive_seconds("interval", interval, maximum=MAX_INTERVAL)
-        self.lateness_s = []
+        self.lateness_s: list[float] = []
         self._stop = threading.Event()
         self._started = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         if self._thread is not None:
             raise RuntimeError("a HeartbeatProbe can be entered only once; make a new one")
-        self._thread = threading.Thread(target=self._beat, name="gilkit-heartbeat", daemon=True)
-        self._thread.start()
+        thread = self._thread = threading.Thread(target=self._beat, name="gilkit-heartbeat", daemon=True)
+        thread.start()
         self._started.wait()
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         self._stop.set()
-        self._thread.join()
-        return False
+        if self._thread is not None:
+            self._thread.join()
 
-    def _beat(self):
+    def _beat(self) -> None:
         interval = self.interval
         lateness = self.lateness_s
         self._started.set()
@@ -61,28 +67,28 @@ class HeartbeatProbe:
             lateness.append(max(0.0, time.perf_counter() - before - interval))
 
     @property
-    def beats(self):
+    def beats(self) -> int:
         """How many wake-ups were recorded."""
         return len(self.lateness_s)
 
-    def _quantile_ms(self, q):
+    def _quantile_ms(self, q: float) -> float:
         return 1000.0 * quantile(sorted(self.lateness_s), q) if self.lateness_s else math.nan
 
     @property
-    def median_ms(self):
+    def median_ms(self) -> float:
         """Median wake-up lateness in milliseconds (nan before any beat)."""
         return 1000.0 * statistics.median(self.lateness_s) if self.lateness_s else math.nan
 
     @property
-    def p99_ms(self):
+    def p99_ms(self) -> float:
         """99th-percentile wake-up lateness in milliseconds."""
         return self._quantile_ms(0.99)
 
     @property
-    def max_ms(self):
+    def max_ms(self) -> float:
         """Worst wake-up lateness in milliseconds."""
         return 1000.0 * max(self.lateness_s) if self.lateness_s else math.nan
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"HeartbeatProbe(interval={self.interval}, beats={self.beats}, median_ms={self.median_ms:.3f}, "
                 f"p99_ms={self.p99_ms:.3f}, max_ms={self.max_ms:.3f})")

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -32,9 +33,13 @@ from ._validate import MAX_WORKERS, integer, positive_seconds
 __all__ = ["CommandResult", "run_parallel"]
 
 
+#: A command: a str run by /bin/sh, or a list of str run directly.
+Command = str | Sequence[str]
+
+
 @dataclass(frozen=True)
 class CommandResult:
-    command: object
+    command: Command
     returncode: int  # negative: killed by that signal (e.g. -9 after a timeout)
     stdout: str
     stderr: str
@@ -42,50 +47,50 @@ class CommandResult:
     timed_out: bool
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
 
 
 class _Running:
     """The process groups started and not yet reaped, so an interrupt can kill them all."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._processes = set()
+        self._processes: set[subprocess.Popen[bytes]] = set()
         self.cancelled = False
 
-    def add(self, process):
+    def add(self, process: subprocess.Popen[bytes]) -> None:
         with self._lock:
             if self.cancelled:
                 _kill_group(process)
             self._processes.add(process)
 
-    def discard(self, process):
+    def discard(self, process: subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._processes.discard(process)
 
-    def kill_all(self):
+    def kill_all(self) -> None:
         with self._lock:
             self.cancelled = True
             for process in self._processes:
                 _kill_group(process)
 
 
-def _kill_group(process):
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 
 
-def _validate_commands(commands):
+def _validate_commands(commands: object) -> list[Command]:
     if isinstance(commands, (str, bytes)):
         raise TypeError("commands must be a list of commands, not a single string (wrap it in a list)")
     try:
-        commands = list(commands)
+        listed = list(commands)  # type: ignore[call-overload]  # any iterable; a TypeError otherwise
     except TypeError:
         raise TypeError(f"commands must be a list of commands, not {type(commands).__name__}") from None
-    for index, command in enumerate(commands):
+    for index, command in enumerate(listed):
         if isinstance(command, str):
             if not command.strip():
                 raise ValueError(f"commands[{index}] is empty")
@@ -94,7 +99,7 @@ def _validate_commands(commands):
         else:
             raise TypeError(f"commands[{index}] must be a str (run by /bin/sh) or a non-empty list of str, "
                             f"not {command!r}")
-    return commands
+    return listed
 
 
 #: How often a command's thread looks up from reading its output (for a timeout, an exit, Ctrl-C), and
@@ -103,7 +108,7 @@ _POLL_S = 0.05
 _DRAIN_S = 0.5
 
 
-def _run_one(command, timeout, cwd, running):
+def _run_one(command: Command, timeout: float | None, cwd: str | None, running: _Running) -> CommandResult:
     start = time.perf_counter()
     try:
         process = subprocess.Popen(
@@ -124,10 +129,11 @@ def _run_one(command, timeout, cwd, running):
                          timed_out)
 
 
-def _collect(process, start, timeout, running):
+def _collect(process: subprocess.Popen[bytes], start: float, timeout: float | None,
+             running: _Running) -> tuple[bytes, bytes, bool]:
     """Read the command's output until its pipes close, with a bound on the wait: the timeout, Ctrl-C,
     or a short drain once the command itself has exited (a background child may keep the pipes open)."""
-    exited_at = None
+    exited_at: float | None = None
     timed_out = False
     while True:
         try:
@@ -146,15 +152,17 @@ def _collect(process, start, timeout, running):
                 exited_at = exited_at or now
             if exited_at is not None and now - exited_at > _DRAIN_S:
                 for pipe in (process.stdout, process.stderr):
-                    pipe.close()
+                    if pipe is not None:
+                        pipe.close()
                 return pending.stdout or b"", pending.stderr or b"", timed_out
 
 
-def _text(data):
+def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def run_parallel(commands, jobs=None, timeout=None, cwd=None):
+def run_parallel(commands: Iterable[Command], jobs: int | None = None, timeout: float | None = None,
+                 cwd: str | None = None) -> list[CommandResult]:
     """Run ``commands`` with at most ``jobs`` at a time; a list of :class:`CommandResult`, in order.
 
     ``jobs`` defaults to the usable CPUs; ``timeout`` (seconds, per command) kills a command's whole
