@@ -136,6 +136,7 @@ OPTIONS = [
     ["bench", "--kernels"], ["bench", "--impls"], ["bench", "--workers"], ["bench", "--modes"], ["bench", "--budget"],
     ["demo", "io", "--threads"], ["demo", "io", "--tasks"], ["demo", "locks", "--threads"],
     ["demo", "locks", "--updates"], ["demo", "responsive", "--duration"], ["shell", "-j"], ["shell", "--timeout"],
+    ["probe", "--workers"], ["probe", "--rounds"],
 ]
 
 
@@ -146,7 +147,8 @@ def test_every_option_value_is_parsed_or_refused_in_one_line(option, value):
     errors = io.StringIO()
     try:
         with contextlib.redirect_stderr(errors):
-            cli.build_parser().parse_args([*option, value, "true"] if option[0] == "shell" else [*option, value])
+            needs_positional = option[0] in ("shell", "probe")
+            cli.build_parser().parse_args([*option, value, "true"] if needs_positional else [*option, value])
     except SystemExit as exit_:
         assert exit_.code == 2
         message = errors.getvalue()

@@ -1,53 +1,137 @@
-"""HeartbeatProbe: on time while the other thread is outside the GIL, starved while it holds it."""
+"""gilkit.probe, `gilkit probe` and `%gil`: the right verdict for code whose behaviour is known, with
+idle CPUs and with every CPU kept busy by other processes."""
 
+import json
+import subprocess
+import sys
 import time
 
 import pytest
-from support import gil_enabled, needs_native, needs_two_cpus
+from support import FREE_THREADED, gil_enabled, needs_native
 
 import gilkit
 from gilkit._steady import INSIDE, chunk_max_iter
 
 
-@pytest.mark.skipif(not gil_enabled(), reason="no GIL to meter: the beats would only show how free the CPUs are")
-def test_beats_while_the_main_thread_sleeps():
-    with gilkit.HeartbeatProbe(interval=0.001) as probe:
-        time.sleep(0.2)  # the workload: blocking in sleep releases the GIL
-    # Holding the GIL for those 0.2 s would let at most one beat through; how punctual the beats are
-    # depends on free CPUs, so that is not asserted.
-    assert probe.beats >= 5, probe
-    assert 0 <= probe.median_ms <= probe.p99_ms <= probe.max_ms
-    assert 0 <= probe.median_ms <= probe.p99_ms <= probe.max_ms
+def pure_python_loop():
+    return sum(i * i for i in range(200_000))
+
+
+def compiled_chunk(impl):
+    """One compiled call of about 30 ms: a single chunk of rows inside the set."""
+    rows, max_iter = gilkit.kernels.MANDELBROT_ROWS_PER_CHUNK, chunk_max_iter(1000, 0.03)
+    return lambda: gilkit.mandelbrot(1000, rows, max_iter=max_iter, impl=impl, **INSIDE)
+
+
+KNOWN = [
+    pytest.param(lambda: time.sleep(0.005), "releases", id="time.sleep"),
+    pytest.param(compiled_chunk("native"), "releases", id="native", marks=needs_native),
+    pytest.param(pure_python_loop, "hands over", id="python-loop"),
+    pytest.param(compiled_chunk("native-gil"), "holds", id="native-gil", marks=needs_native),
+]
+
+
+def expected(finding):
+    return finding if gil_enabled() else "no GIL"
+
+
+@pytest.mark.parametrize("fn, finding", KNOWN)
+def test_the_verdict_of_known_code(fn, finding):
+    report = gilkit.probe(fn, workers=(1, 2), rounds=2)
+    assert report.verdict.finding == expected(finding), report
+
+
+@pytest.fixture
+def every_cpu_busy():
+    """One spinning process per usable CPU, started here and ended here."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(gilkit.usable_cpus())]
+    yield
+    for spinner in spinners:
+        spinner.kill()
+        spinner.wait()
 
 
 @needs_native
-@needs_two_cpus
-@pytest.mark.skipif(not gil_enabled(), reason="no GIL to hold; tests/test_gil.py shows calls overlapping instead")
-def test_starved_by_one_long_call_that_holds_the_gil():
-    # One chunk of rows, each pixel inside the set: a single compiled call of tens of ms, GIL held.
-    rows, max_iter = gilkit.kernels.MANDELBROT_ROWS_PER_CHUNK, chunk_max_iter(1500, 0.05)
-    with gilkit.HeartbeatProbe(interval=0.001) as probe:
-        start = time.perf_counter()
-        gilkit.mandelbrot(1500, rows, max_iter=max_iter, impl="native-gil", **INSIDE)
-        held_ms = 1000 * (time.perf_counter() - start)
-    assert probe.max_ms > 0.5 * held_ms, (probe, held_ms)
+@pytest.mark.parametrize("impl, finding", [("native", "releases"), ("native-gil", "holds")])
+def test_busy_cpus_do_not_change_the_verdict(every_cpu_busy, impl, finding):
+    report = gilkit.probe(compiled_chunk(impl), workers=(1, 2), rounds=2)
+    assert report.verdict.finding == expected(finding), report
 
 
-def test_no_beats_reads_as_nan_not_zero():
-    probe = gilkit.HeartbeatProbe()
-    assert probe.beats == 0 and probe.median_ms != probe.median_ms
+def test_the_report_holds_every_figure():
+    report = gilkit.probe(time.sleep, 0.002, workers=[2, 1, 2], rounds=1)
+    assert [s.workers for s in report.scaling] == [1, 2]
+    assert report.calls >= 1 and report.call_best_s <= report.call_median_s
+    assert report.scaling[0].speedup_best == pytest.approx(1.0)
+    data = report.as_dict()
+    json.dumps(data, allow_nan=False)  # NaN becomes null
+    assert data["verdict"]["finding"] == report.verdict.finding
+    assert "verdict:" in report.table() and "time.sleep" not in report.label or report.label == "sleep"
 
 
-@pytest.mark.parametrize("interval, error", [(0, ValueError), (-1, ValueError), (float("inf"), ValueError),
-                                             ("1ms", TypeError), (True, TypeError)])
-def test_bad_interval(interval, error):
-    with pytest.raises(error, match="interval"):
-        gilkit.HeartbeatProbe(interval)
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: gilkit.probe(1), TypeError, "fn"),
+    (lambda: gilkit.probe(time.sleep, 0, workers=[0]), ValueError, "workers"),
+    (lambda: gilkit.probe(time.sleep, 0, workers="2"), TypeError, "workers"),
+    (lambda: gilkit.probe(time.sleep, 0, workers=3), TypeError, "workers"),
+    (lambda: gilkit.probe(time.sleep, 0, rounds=0), ValueError, "rounds"),
+])
+def test_bad_arguments(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
 
 
-def test_a_probe_is_entered_once():
-    probe = gilkit.HeartbeatProbe()
-    with probe:
-        pass
-    with pytest.raises(RuntimeError, match="once"):
-        probe.__enter__()
+def test_an_exception_of_the_code_propagates():
+    with pytest.raises(ZeroDivisionError):
+        gilkit.probe(lambda: 1 / 0)
+
+
+def gilkit_probe(*args):
+    return subprocess.run([sys.executable, "-m", "gilkit", "probe", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_command_prints_json_with_a_verdict():
+    child = gilkit_probe("-s", "import time", "time.sleep(0.002)", "--rounds", "1", "--json")
+    assert child.returncode == 0, child.stderr
+    report = json.loads(child.stdout)
+    assert report["label"] == "time.sleep(0.002)"
+    assert report["verdict"]["finding"] == expected("releases")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["1 +"], "does not compile"),
+    (["-s", "import nosuchmodule_gilkit", "1"], "setup raised ModuleNotFoundError"),
+    (["np.sort(a)"], "statement raised NameError"),
+])
+def test_a_bad_statement_is_one_line_and_exit_2(args, says):
+    child = gilkit_probe(*args)
+    assert child.returncode == 2 and child.stdout == ""
+    assert child.stderr.count("\n") == 1 and says in child.stderr and "Traceback" not in child.stderr, child.stderr
+
+
+@pytest.fixture(scope="module")
+def ipython():
+    shell_module = pytest.importorskip("IPython.core.interactiveshell", reason="IPython is not installed")
+    shell = shell_module.InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "gilkit")
+    return shell
+
+
+def test_the_line_magic_probes_in_the_users_namespace(ipython):
+    ipython.run_cell("import time as clock")
+    report = ipython.run_line_magic("gil", "-r 1 -w 1,2 -o clock.sleep(0.002)")
+    assert isinstance(report, gilkit.ProbeReport)
+    assert report.label == "clock.sleep(0.002)" and report.verdict.finding == expected("releases")
+
+
+def test_the_cell_magic_runs_the_setup_line_first(ipython, capsys):
+    report = ipython.run_cell_magic("gil", "-r 1 -o pause = 0.002", "import time\ntime.sleep(pause)")
+    assert report.verdict.finding == expected("releases")
+    assert "verdict:" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(FREE_THREADED, reason="a pure-Python loop hands the GIL over only where there is one")
+def test_the_magic_says_a_python_loop_hands_the_gil_over(ipython):
+    ipython.run_cell("def loop():\n    return sum(i * i for i in range(200_000))")
+    assert ipython.run_line_magic("gil", "-r 2 -o loop()").verdict.finding == "hands over"

@@ -108,7 +108,7 @@ def test_a_heartbeat_probe_exits_at_once_whatever_its_interval():
     with probe:
         pass  # the beat thread is waiting out its interval: exit must wake it, not wait it out
     # Waiting it out (as a sleep did) would have recorded a beat after the exit.
-    assert probe.beats == 0 and not probe._thread.is_alive()
+    assert probe.beats == 0 and not any(thread.is_alive() for thread in probe._threads)
 
 
 def test_numpy_integer_scalars_are_accepted_as_ints():

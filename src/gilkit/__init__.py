@@ -19,8 +19,9 @@ from ._registry import KERNELS
 from ._shared import shared_array
 from ._validate import MODES, Mode
 from ._version import __version__
+from .heartbeat import HeartbeatProbe
 from .kernels import box_blur, count_primes, estimate_pi, mandelbrot, sum_squares
-from .probe import HeartbeatProbe
+from .probing import ProbeReport, probe
 
 __all__ = [
     "ACTIVE_IMPLEMENTATION",
@@ -33,16 +34,26 @@ __all__ = [
     "Mode",
     "NATIVE_AVAILABLE",
     "OPENMP_ENABLED",
+    "ProbeReport",
     "__version__",
     "available_impls",
     "box_blur",
     "count_primes",
     "estimate_pi",
     "get_start_method",
+    "load_ipython_extension",
     "mandelbrot",
+    "probe",
     "set_start_method",
     "shared_array",
     "shutdown",
     "sum_squares",
     "usable_cpus",
 ]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext gilkit`` in IPython or Jupyter: the ``%gil`` and ``%%gil`` magics (gilkit.probe)."""
+    from ._ipython import load_ipython_extension as load
+
+    load(ipython)

@@ -17,7 +17,7 @@ from ._implementations import Impl
 from ._info import info
 from ._registry import WORKLOADS
 from ._validate import Mode
-from .probe import HeartbeatProbe
+from .heartbeat import HeartbeatProbe
 
 
 @dataclass
@@ -32,6 +32,9 @@ class Cell:
     times_s: list[float] = field(default_factory=list)
     heartbeat_median_ms: float = float("nan")
     heartbeat_max_ms: float = float("nan")
+    #: The control heartbeat's median lateness (waiting for a CPU), and the GIL's share of the median.
+    heartbeat_control_median_ms: float = float("nan")
+    gil_median_ms: float = float("nan")
     speedup: float | None = None
     speedup_best: float | None = None
     efficiency: float | None = None
@@ -102,6 +105,7 @@ def measure(kernel: str, impl: Impl, mode: Mode, workers: Sequence[int], *, quic
         with HeartbeatProbe() as probe:
             call(impl=impl, workers=cell.workers, mode=mode)
         cell.heartbeat_median_ms, cell.heartbeat_max_ms = probe.median_ms, probe.max_ms
+        cell.heartbeat_control_median_ms, cell.gil_median_ms = probe.control_median_ms, probe.gil_median_ms
     rounds, spent = 0, 0.0
     while rounds < timing.max_repeats and (rounds < timing.min_repeats or spent < timing.budget_s * len(cells)):
         for cell in cells:

@@ -113,6 +113,15 @@ def build_parser():
     for demo in (io, locks, responsive):
         demo.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
+    pr = commands.add_parser("probe", help="does a statement release the GIL, and will threads help?")
+    pr.add_argument("statement", help="Python code to time, e.g. 'np.sort(a)'")
+    pr.add_argument("-s", "--setup", action="append", default=[], metavar="CODE",
+                    help="code run once before, e.g. 'import numpy as np; a = np.random.rand(10**6)' (repeatable)")
+    pr.add_argument("--workers", type=_worker_counts, default=[1, 2],
+                    help="comma-separated thread counts (default: 1,2; 1 is always measured)")
+    pr.add_argument("--rounds", type=_count(1000), default=5, help="timed rounds (default: 5)")
+    pr.add_argument("--json", action="store_true", help="print the report as JSON")
+
     sh = commands.add_parser("shell", help="run shell commands in parallel; exit codes kept")
     sh.add_argument("-j", "--jobs", type=_count(MAX_WORKERS), default=None,
                     help="commands at once (default: usable CPUs)")
@@ -149,6 +158,8 @@ def _main(argv):
         return _demo(args)
     if args.command == "shell":
         return _shell(parser, args)
+    if args.command == "probe":
+        return _probe(args)
     if args.compare:
         return _compare(parser, *args.compare)
     return _bench(parser, args)
@@ -226,6 +237,19 @@ def _shell(parser, args):
           f"{sum(not r.timed_out for r in failed)} failed, {sum(r.timed_out for r in failed)} timed out",
           file=sys.stderr)
     return 1 if failed else 0
+
+
+def _probe(args):
+    from .probing import StatementError, probe_statement
+
+    try:
+        found = probe_statement(args.statement, setup="\n".join(args.setup), workers=args.workers,
+                                rounds=args.rounds)
+    except StatementError as exc:
+        print(f"gilkit probe: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(found.as_dict(), indent=1) if args.json else found.table())
+    return 0
 
 
 def _print_info():

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from ._info import build_label, gil_enabled
 from ._steady import INSIDE, chunk_max_iter
 from ._text import aligned
 from ._validate import integer, positive_seconds
-from .probe import quantile
+from .heartbeat import HeartbeatProbe, quantile, verdict
 
 
 @dataclass
@@ -296,7 +297,14 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
     duration = positive_seconds("duration", duration)
     frame_s = positive_seconds("frame_ms", frame_ms) / 1000
     impls = list(impls or _implementations.available_impls())
-    rows = [["idle", *frame_stats(_tick(frame_s, time.perf_counter() + duration), frame_s)]]
+    def metered(tick: Callable[[], list[float]]) -> list[Any]:
+        """The frame stats, then the control heartbeat's lateness and the meter's verdict on the GIL."""
+        with HeartbeatProbe() as probe:
+            lateness = tick()
+        found = verdict(probe.gil_median_ms, gil_p90_ms=probe.gil_p90_ms, control_median_ms=probe.control_median_ms)
+        return [*frame_stats(lateness, frame_s), probe.control_median_ms, found.text]
+
+    rows = [["idle", *metered(lambda: _tick(frame_s, time.perf_counter() + duration))]]
     for impl in impls:
         stop = threading.Event()
 
@@ -307,15 +315,14 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
         worker = threading.Thread(target=work_until_stopped, daemon=True)
         worker.start()
         try:
-            lateness = _tick(frame_s, time.perf_counter() + duration)
+            rows.append([f"worker thread: {impl}", *metered(lambda: _tick(frame_s, time.perf_counter() + duration))])
         finally:
             stop.set()
             worker.join()
-        rows.append([f"worker thread: {impl}", *frame_stats(lateness, frame_s)])
     on_main = _implementations.ACTIVE_IMPLEMENTATION
-    lateness = _tick(frame_s, time.perf_counter() + duration,
-                     on_frame=lambda frame: run_work(on_main) if frame == 1 else None)
-    rows.append([f"on the main loop: {on_main}", *frame_stats(lateness, frame_s)])
+    rows.append([f"on the main loop: {on_main}", *metered(
+        lambda: _tick(frame_s, time.perf_counter() + duration,
+                      on_frame=lambda frame: run_work(on_main) if frame == 1 else None))])
     by_name = {row[0]: row for row in rows}
     native = by_name.get("worker thread: native")
     held = by_name.get("worker thread: native-gil")
@@ -329,5 +336,5 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
         parts.append(f"native-gil has no GIL to hold on this build: it missed {held[4]} (worst {held[3]:.1f} ms)")
     parts.append(f"running the work on the main loop itself froze it for {rows[-1][3]:.0f} ms")
     finding = "; ".join(parts) + ". Move long work off the main thread and out of the GIL."
-    columns = ["work", "p50 ms", "p99 ms", "max ms", "missed frames", "frames"]
+    columns = ["work", "p50 ms", "p99 ms", "max ms", "missed frames", "frames", "CPU wait ms", "the GIL meter says"]
     return DemoResult("responsive", columns, rows, finding)

@@ -6,9 +6,11 @@ workers) with its times and derived speedups (see gilkit.bench.Cell.as_dict).
 """
 
 import json
+import math
 from typing import Any
 
 from ._text import aligned
+from .heartbeat import verdict
 
 Report = dict[str, Any]
 Cell = dict[str, Any]
@@ -91,11 +93,17 @@ def format_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def gil_verdict(cell: Cell) -> str:
-    late = cell["heartbeat_median_ms"]
+def gil_verdict(cell: Cell, gil: bool = True) -> str:
+    """The verdict of gilkit.heartbeat on the cell's heartbeat: the GIL's share of its lateness (reports
+    from before the control heartbeat have only the raw lateness)."""
+    late = cell.get("gil_median_ms", cell["heartbeat_median_ms"])
     if late is None:
         return "heartbeat not measured"
-    return "GIL released" if late < 1.0 else f"GIL held, heartbeat {late:.1f} ms late"
+    control = cell.get("heartbeat_control_median_ms")
+    found = verdict(late, control_median_ms=math.nan if control is None else control, gil=gil)
+    if found.finding == "no GIL":
+        return "no GIL"
+    return f"{found.text}, heartbeat {late:.2f} ms late for the GIL"
 
 
 def format_findings(report: Report) -> str:
@@ -103,10 +111,11 @@ def format_findings(report: Report) -> str:
     GIL was held."""
     lines = [f"Findings on {report['meta']['build']}:"]
     results = report["results"]
+    gil = bool(report["meta"].get("gil_enabled", True))
     for kernel in kernels(report):
         most = max(r["workers"] for r in results if r["kernel"] == kernel)
         parts = [
-            f"{r['impl']} ({r['mode']}) {r['speedup']:.2f}x on {most} workers ({gil_verdict(r)})"
+            f"{r['impl']} ({r['mode']}) {r['speedup']:.2f}x on {most} workers ({gil_verdict(r, gil)})"
             for r in results
             if r["kernel"] == kernel and r["workers"] == most > 1 and r["speedup"] is not None
         ]

@@ -1,0 +1,3 @@
+from typing_extensions import Buffer
+
+def control_beats(interval: float, lateness: Buffer, stop: Buffer) -> int: ...
