@@ -194,15 +194,17 @@ class Verdict:
 
 def verdict(gil_median_ms: float, *, gil_p90_ms: float | None = None, control_median_ms: float = math.nan,
             speedup: float | None = None, workers: int = 1, cpu_per_wall: float | None = None,
-            cpu_wait_share: float | None = None, usable_cpus: int | None = None, gil: bool | None = None) -> Verdict:
+            cpu_wait_share: float | None = None, usable_cpus: int | None = None,
+            one_thread_cpu_per_wall: float | None = None, gil: bool | None = None) -> Verdict:
     """What the GIL's share of the heartbeat lateness says about the measured code.
 
     Its median says whether the GIL was free; its 90th percentile (the median when not given) whether
     the code held it for longer than the switch interval at a time (busy CPUs let the heartbeat slip in
     between such spans, which lowers the median). When given, the speedup on ``workers`` threads, their
     CPU time per wall time and the share of their time spent waiting for a CPU say whether threads
-    helped, and if not, why. ``gil``: whether the measurement ran with the GIL enabled (default: as this
-    interpreter runs now)."""
+    helped, and if not, why (``one_thread_cpu_per_wall``: whether one call alone already keeps every
+    CPU busy, as a multithreaded library does). ``gil``: whether the measurement ran with the GIL
+    enabled (default: as this interpreter runs now)."""
     switch_ms = 1000 * sys.getswitchinterval()
     scaling = "" if speedup is None or workers < 2 else f"; {speedup:.2f}x on {workers} threads"
     ran_at_once = "" if cpu_per_wall is None else f", CPU/wall {cpu_per_wall:.2f}"
@@ -222,9 +224,13 @@ def verdict(gil_median_ms: float, *, gil_p90_ms: float | None = None, control_me
         return Verdict("hands over", "holds the GIL but hands it over",
                        f"{late}: about the switch interval of {switch_ms:g} ms{waited}{scaling}{ran_at_once}")
     evidence = f"{late}{waited}{scaling}{ran_at_once}"
-    possible = min(workers, usable_cpus or workers)
-    if speedup is None or workers < 2 or speedup >= 0.7 * possible:
+    cpus = usable_cpus or workers
+    if speedup is None or workers < 2 or speedup >= 0.7 * min(workers, cpus):
         return Verdict("releases", "releases the GIL", evidence)
+    if one_thread_cpu_per_wall is not None and one_thread_cpu_per_wall >= 0.7 * cpus:
+        return Verdict("releases", "releases the GIL; one call already keeps every CPU busy (it runs threads "
+                       "of its own), so more threads cannot help", f"{evidence}; one call alone: CPU/wall "
+                       f"{one_thread_cpu_per_wall:.2f}")
     if cpu_wait_share is not None and cpu_wait_share > 0.25:
         return Verdict("releases", "releases the GIL; threads cannot help right now: the CPUs are busy",
                        f"{evidence}; the threads waited {cpu_wait_share:.0%} of the time for a CPU")

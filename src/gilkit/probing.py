@@ -139,7 +139,8 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
     found = verdict(heartbeat.gil_median_ms, gil_p90_ms=heartbeat.gil_p90_ms,
                     control_median_ms=heartbeat.control_median_ms,
                     speedup=most.speedup_best, workers=most.workers, cpu_per_wall=most.cpu_per_wall,
-                    cpu_wait_share=most.cpu_wait_share, usable_cpus=usable_cpus())
+                    cpu_wait_share=most.cpu_wait_share, usable_cpus=usable_cpus(),
+                    one_thread_cpu_per_wall=scaling[0].cpu_per_wall)
     return ProbeReport(
         label or str(getattr(fn, "__qualname__", repr(fn))), build_label(), calls, rounds,
         min(single) / calls, statistics.median(single) / calls, scaling,
