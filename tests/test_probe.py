@@ -135,3 +135,10 @@ def test_the_cell_magic_runs_the_setup_line_first(ipython, capsys):
 def test_the_magic_says_a_python_loop_hands_the_gil_over(ipython):
     ipython.run_cell("def loop():\n    return sum(i * i for i in range(200_000))")
     assert ipython.run_line_magic("gil", "-r 2 -o loop()").verdict.finding == "hands over"
+
+
+@pytest.mark.parametrize("line, error, says", [("-w x 1", ValueError, "-w"), ("-w 0 1", ValueError, "workers"),
+                                                ("-r 0 1", ValueError, "rounds"), ("-o", ValueError, "statement")])
+def test_the_magic_refuses_bad_options_naming_them(ipython, line, error, says):
+    with pytest.raises(error, match=says):
+        ipython.run_line_magic("gil", line)

@@ -9,8 +9,14 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from . import _validate
 from .probing import ProbeReport, StatementError, probe_statement
+
+
+def _whole(option: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{option} takes whole numbers (-w 1,2 -r 5), got {text!r}") from None
 
 
 @magics_class
@@ -19,8 +25,8 @@ class GilMagics(Magics):
     def gil(self, line: str, cell: str | None = None) -> ProbeReport | None:
         """Probe a statement: does it release the GIL, and will threads help? (see gilkit.probe)"""
         options, code = self.parse_options(line, "w:r:o", posix=False, strict=False)
-        workers = [_validate.integer("workers", int(part), minimum=1) for part in options.get("w", "1,2").split(",")]
-        rounds = _validate.integer("rounds", int(options.get("r", 5)), minimum=1)
+        workers = [_whole("-w", part) for part in options.get("w", "1,2").split(",") if part.strip()]
+        rounds = _whole("-r", options.get("r", "5"))
         statement, setup = (cell, code) if cell is not None else (code, "")
         if not statement.strip():
             raise ValueError("%gil needs a statement to probe, e.g. %gil np.sort(a)")
