@@ -1,0 +1,13 @@
+"""The other lessons as runnable, measured demos: `gilkit demo io|locks|responsive|ctypes|asyncio`.
+
+Each demo is a function that runs the experiment and returns a :class:`DemoResult`: a small table of
+what it measured and the finding in one sentence, worded from the numbers (so it stays honest on a
+free-threaded build, where some findings change). One module a lesson.
+"""
+
+from ._result import DemoResult
+from .blocking_io import io_demo
+from .locks import locks_demo
+from .responsive import frame_stats, responsive_demo, run_work
+
+__all__ = ["DemoResult", "frame_stats", "io_demo", "locks_demo", "responsive_demo", "run_work"]
