@@ -1,16 +1,19 @@
 """The demos' findings, asserted with robust signals (ratios with wide margins, counts, correctness)."""
 
+import ctypes
 import json
 import os
 import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
-from support import gil_enabled
+from support import gil_enabled, needs_native
 
 import gilkit
 from gilkit import demos
+from gilkit._steady import INSIDE
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +118,56 @@ def test_gui_under_xvfb_records_frame_timings(xvfb_display):
         assert native["p50 ms"] < 16
         if gil_enabled():
             assert stats["worker thread: native-gil"]["max ms"] > 2 * native["p99 ms"]
+
+
+@needs_native
+@pytest.mark.parametrize("prototype", [ctypes.CFUNCTYPE, ctypes.PYFUNCTYPE], ids=["CFUNCTYPE", "PYFUNCTYPE"])
+def test_ctypes_calls_the_very_same_compiled_loop(prototype):
+    from gilkit.demos.foreign_calls import WIDTH, foreign_call, foreign_rows
+
+    image = foreign_call(foreign_rows(prototype), 8, 60)
+    assert np.array_equal(image, gilkit.mandelbrot(WIDTH, 8, max_iter=60, **INSIDE))
+
+
+@needs_native
+def test_ctypes_cfunctype_releases_the_gil_and_pyfunctype_keeps_it():
+    result = demos.ctypes_demo(rounds=2)
+    says = {row[0]: row[-1] for row in result.rows}
+    if gil_enabled():
+        assert says["ctypes CFUNCTYPE"].startswith("releases the GIL"), result.table()
+        assert says["ctypes PYFUNCTYPE"] == "holds the GIL without handing it over", result.table()
+    else:
+        assert all(verdict.startswith("no GIL") for verdict in says.values()), result.table()
+
+
+@pytest.fixture(scope="module")
+def asyncio_result():
+    return demos.asyncio_demo(requests=8)
+
+
+def rows_of(result):
+    return {row[0]: dict(zip(result.columns, row, strict=True)) for row in result.rows}
+
+
+def test_asyncio_one_loop_overlaps_the_requests(asyncio_result):
+    rows = rows_of(asyncio_result)
+    assert rows["8 requests at once, coroutines"]["requests at once"] >= 2, asyncio_result.table()
+    assert rows["8 requests on 8 threads"]["requests at once"] >= 2, asyncio_result.table()
+    assert rows["8 requests one after another"]["requests at once"] == 1, asyncio_result.table()
+
+
+def test_asyncio_a_kernel_inside_a_coroutine_freezes_the_loop(asyncio_result):
+    (inline,) = [row for name, row in rows_of(asyncio_result).items() if name.startswith("kernel in a coroutine")]
+    # No frame can run until the call returns: the worst frame is late by most of the call.
+    assert inline["max ms"] >= 0.5 * 1000 * inline["seconds"], asyncio_result.table()
+
+
+def test_asyncio_to_thread_keeps_the_loop_ticking_only_for_work_outside_the_gil(asyncio_result):
+    rows = rows_of(asyncio_result)
+    if gilkit.NATIVE_AVAILABLE:
+        assert rows["await to_thread(kernel): native"]["frames"] >= 2, asyncio_result.table()
+    if gil_enabled():
+        # The twin hands the GIL over every switch interval; native-gil only between chunks.
+        assert rows["await to_thread(kernel): python"]["p50 ms"] >= 1, asyncio_result.table()
+        if gilkit.NATIVE_AVAILABLE:
+            assert rows["await to_thread(kernel): native-gil"]["p50 ms"] >= 1, asyncio_result.table()

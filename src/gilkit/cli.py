@@ -98,7 +98,7 @@ def build_parser():
     b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
                    help="print two saved runs side by side instead of measuring")
 
-    d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive")
+    d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive, ctypes, asyncio")
     demos = d.add_subparsers(dest="demo", required=True, parser_class=_Parser)
     io = demos.add_parser("io", help="threads help blocking I/O even with the GIL; not pure-Python work")
     io.add_argument("--threads", type=_count(256), default=4)
@@ -110,7 +110,11 @@ def build_parser():
     responsive.add_argument("--duration", type=_seconds, default=1.0, help="seconds per case")
     responsive.add_argument("--gui", action="store_true", help="open a Tk window instead (needs a display)")
     responsive.add_argument("--auto", action="store_true", help="with --gui: press every button, then close")
-    for demo in (io, locks, responsive):
+    foreign = demos.add_parser("ctypes", help="a C function through ctypes: CFUNCTYPE releases the GIL, PYFUNCTYPE not")
+    foreign.add_argument("--rounds", type=_count(1000), default=5, help="timed rounds per variant")
+    loop = demos.add_parser("asyncio", help="an event loop's ticks while I/O and kernels run in it or beside it")
+    loop.add_argument("--requests", type=_count(256), default=8, help="concurrent TCP requests")
+    for demo in (io, locks, responsive, foreign, loop):
         demo.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     pr = commands.add_parser("probe", help="does a statement release the GIL, and will threads help?")
@@ -172,6 +176,14 @@ def _demo(args):
         result = demos.io_demo(threads=args.threads, tasks=args.tasks)
     elif args.demo == "locks":
         result = demos.locks_demo(threads=args.threads, updates=args.updates)
+    elif args.demo == "ctypes":
+        if not _implementations.NATIVE_AVAILABLE:
+            print(f"gilkit demo ctypes needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
+                  file=sys.stderr)
+            return 2
+        result = demos.ctypes_demo(rounds=args.rounds)
+    elif args.demo == "asyncio":
+        result = demos.asyncio_demo(requests=args.requests)
     elif args.gui:
         return _gui(args)
     else:

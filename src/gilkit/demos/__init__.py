@@ -7,7 +7,11 @@ free-threaded build, where some findings change). One module a lesson.
 
 from ._result import DemoResult
 from .blocking_io import io_demo
+from .event_loop import asyncio_demo
+from .foreign_calls import ctypes_demo
 from .locks import locks_demo
 from .responsive import frame_stats, responsive_demo, run_work
 
-__all__ = ["DemoResult", "frame_stats", "io_demo", "locks_demo", "responsive_demo", "run_work"]
+__all__ = [
+    "DemoResult", "asyncio_demo", "ctypes_demo", "frame_stats", "io_demo", "locks_demo", "responsive_demo", "run_work",
+]

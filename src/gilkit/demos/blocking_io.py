@@ -2,52 +2,15 @@
 
 import os
 import random
-import socket
-import socketserver
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import kernels
 from .._info import gil_enabled
 from .._validate import integer, positive_seconds
+from ._echo import echo_once, running_echo_server
 from ._result import DemoResult
-
-
-class _SlowEchoServer(socketserver.ThreadingTCPServer):
-    """Echoes each request after ``latency`` seconds: a remote service, on 127.0.0.1 only."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, latency):
-        self.latency = latency
-        super().__init__(("127.0.0.1", 0), _EchoHandler)
-
-
-class _EchoHandler(socketserver.BaseRequestHandler):
-    server: _SlowEchoServer
-
-    def handle(self):
-        self.request.settimeout(10)
-        data = self.request.recv(65536)
-        time.sleep(self.server.latency)
-        self.request.sendall(data)
-
-
-def _echo_once(address, payload):
-    with socket.create_connection(address, timeout=10) as connection:
-        connection.sendall(payload)
-        received = b""
-        while len(received) < len(payload):
-            chunk = connection.recv(65536)
-            if not chunk:
-                raise ConnectionError("the echo server closed the connection early")
-            received += chunk
-    if received != payload:
-        raise ConnectionError("the echo server sent back something else")
-
 
 READS_PER_FILE = 256
 PAGE = 4096
@@ -98,34 +61,31 @@ def io_demo(threads=4, tasks=8, latency=0.05, file_mb=16, primes_n=2_000_000):
     primes_n = integer("primes_n", primes_n, minimum=2, maximum=10**8)
     payload = os.urandom(1024)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="gilkit-io-") as folder, _SlowEchoServer(latency) as server:
+    with tempfile.TemporaryDirectory(prefix="gilkit-io-") as folder, running_echo_server(latency) as server:
         paths = [os.path.join(folder, f"file{index}.bin") for index in range(tasks)]
         for path in paths:
             with open(path, "wb") as f:
                 f.write(os.urandom(file_mb << 20))
                 f.flush()
                 os.fsync(f.fileno())  # clean pages can be evicted
-        server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        server_thread.start()
-        try:
-            evict = lambda: _evict_from_page_cache(paths)  # noqa: E731
-            workloads = [
-                ("sleep", f"time.sleep({latency})", lambda i: time.sleep(latency), None),
-                ("read files", f"{READS_PER_FILE} random 4 KB reads, cold file", lambda i: _random_reads(paths[i], i),
-                 evict),
-                ("tcp echo", f"127.0.0.1, {1000 * latency:.0f} ms reply",
-                 lambda i: _echo_once(server.server_address, payload), None),
-                ("python kernel", f"count_primes({primes_n:,}), python",
-                 lambda i: kernels.count_primes(primes_n, impl="python"), None),
-            ]
-            for name, what, task, before in workloads:
-                task(0)  # warm-up: first imports and caches are not part of either timing
-                one = _time_tasks(task, tasks, 1, before)
-                many = _time_tasks(task, tasks, threads, before)
-                rows.append([name, what, one, many, one / many])
-        finally:
-            server.shutdown()
-            server_thread.join()
+
+        def evict():
+            _evict_from_page_cache(paths)
+
+        workloads = [
+            ("sleep", f"time.sleep({latency})", lambda i: time.sleep(latency), None),
+            ("read files", f"{READS_PER_FILE} random 4 KB reads, cold file", lambda i: _random_reads(paths[i], i),
+             evict),
+            ("tcp echo", f"127.0.0.1, {1000 * latency:.0f} ms reply",
+             lambda i: echo_once(server.address, payload), None),
+            ("python kernel", f"count_primes({primes_n:,}), python",
+             lambda i: kernels.count_primes(primes_n, impl="python"), None),
+        ]
+        for name, what, task, before in workloads:
+            task(0)  # warm-up: first imports and caches are not part of either timing
+            one = _time_tasks(task, tasks, 1, before)
+            many = _time_tasks(task, tasks, threads, before)
+            rows.append([name, what, one, many, one / many])
     speedup = {row[0]: row[4] for row in rows}
     python_note = ("it needs the GIL, so its threads take turns" if gil_enabled()
                    else "no GIL on this build, so it scales with the cores")
