@@ -13,6 +13,9 @@ class SlowEchoServer(socketserver.ThreadingTCPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYN of a 6th client connecting at once, which then
+    # waits a second for the retry: the requests must not queue before the server sees them.
+    request_queue_size = 256
 
     def __init__(self, latency: float) -> None:
         self.latency = latency
