@@ -125,8 +125,8 @@ def asyncio_demo(requests: int = 8) -> DemoResult:
         if row[0].startswith("await to_thread"):
             impl = row[0].rsplit(": ", 1)[1]
             parts.append(f"to_thread({impl}): worst frame {row[5]:.0f} ms late, median {row[3]:.1f} ms")
-    rule = ("to_thread keeps the loop on time only for work that releases the GIL" if gil_enabled()
-            else "with no GIL to hold, to_thread keeps the loop on time whatever the work")
+    rule = ("So asyncio.to_thread keeps the loop on time only for work that releases the GIL" if gil_enabled()
+            else "With no GIL to hold, asyncio.to_thread keeps the loop on time whatever the work")
     finding = "; ".join(parts) + f". {rule}."
     columns = ["on the loop / beside it", "seconds", "requests at once", "p50 ms", "p99 ms", "max ms",
                "missed frames", "frames"]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import _implementations, kernels
+from .._info import gil_enabled
 from .._steady import INSIDE, chunk_max_iter
 from ..probing import probe
 from ._result import DemoResult
@@ -58,13 +59,19 @@ def ctypes_demo(rounds: int = 5) -> DemoResult:
         "gilkit native-gil": lambda: kernels.mandelbrot(WIDTH, rows, max_iter=max_iter, impl="native-gil", **INSIDE),
     }
     reports = {name: probe(call, workers=(1, 2), rounds=rounds, label=name) for name, call in calls.items()}
+    columns = ["called as", "one call ms", "2 threads", "GIL share p50 ms", "p90 ms", "the GIL meter says"]
     rows_out = [[name, 1000 * r.call_median_s, r.scaling[-1].speedup_best, r.gil_median_ms, r.gil_p90_ms,
                  r.verdict.text] for name, r in reports.items()]
     free, kept = reports["ctypes CFUNCTYPE"], reports["ctypes PYFUNCTYPE"]
+    if not gil_enabled():
+        finding = (f"there is no GIL on this build: the C loop ran {free.scaling[-1].speedup_best:.2f}x on 2 threads "
+                   f"through CFUNCTYPE and {kept.scaling[-1].speedup_best:.2f}x through PYFUNCTYPE, whose only "
+                   "difference was whether ctypes kept the GIL. Whether the C library may run on several threads at "
+                   "once is the library's own question.")
+        return DemoResult("ctypes", columns, rows_out, finding)
     finding = (f"through a CFUNCTYPE prototype the C loop ran {free.scaling[-1].speedup_best:.2f}x on 2 threads "
                f"({free.verdict.text}); through PYFUNCTYPE, the PyDLL convention, {kept.scaling[-1].speedup_best:.2f}x "
                f"({kept.verdict.text}, the heartbeat {kept.gil_p90_ms:.0f} ms late at the 90th percentile), like "
                "gilkit's native-gil. ctypes gives up the GIL for the call; whether the C library may run on several "
                "threads at once is then the library's own question.")
-    columns = ["called as", "one call ms", "2 threads", "GIL share p50 ms", "p90 ms", "the GIL meter says"]
     return DemoResult("ctypes", columns, rows_out, finding)
