@@ -111,6 +111,10 @@ def test_gui_under_xvfb_records_frame_timings(xvfb_display):
     stats = json.loads(completed.stdout)
     on_gui = stats[f"on the GUI thread: {gilkit.ACTIVE_IMPLEMENTATION}"]
     assert on_gui["max ms"] > 16 and on_gui["missed frames"] >= 1
+    # The window shows each run's figures beside its button, the same ones --auto prints.
+    for kind, figures in stats.items():
+        shown = figures["window shows"]
+        assert f"max {figures['max ms']:.1f}" in shown and f"missed {figures['missed frames']}/" in shown, shown
     for impl in gilkit.available_impls():
         assert stats[f"worker thread: {impl}"]["frames"] >= 3
     if gilkit.NATIVE_AVAILABLE:

@@ -193,20 +193,20 @@ def _demo(args):
 
 
 def _gui(args):
-    from .gui import NoDisplayError, run_gui
+    from .gui import NoDisplayError, figures_text, run_gui
 
     try:
-        stats = run_gui(auto=args.auto)
+        stats, shown = run_gui(auto=args.auto)
     except NoDisplayError as exc:
         print(f"gilkit demo responsive --gui: {exc}", file=sys.stderr)
         return 2
     columns = ["p50 ms", "p99 ms", "max ms", "missed frames", "frames"]
     if args.json:
-        print(json.dumps({kind: dict(zip(columns, values, strict=True)) for kind, values in stats.items()}, indent=1))
+        print(json.dumps({kind: {**dict(zip(columns, values, strict=True)), "window shows": shown.get(kind)}
+                          for kind, values in stats.items()}, indent=1))
     else:
         for kind, values in stats.items():
-            print(f"{kind:<32} " + "  ".join(f"{c} {v:.1f}" if isinstance(v, float) else f"{c} {v}"
-                                             for c, v in zip(columns, values, strict=True)))
+            print(f"{kind:<32} {figures_text(*values)}")
     return 0
 
 
