@@ -10,33 +10,17 @@ import sys
 
 from PIL import ImageGrab
 
-from gilkit.gui import ResponsiveWindow
+from gilkit.gui import ResponsiveWindow, run_gui
 
 
 def main(path: str) -> None:
-    window = ResponsiveWindow()
-    pending = list(window.buttons.values())
-
-    def press_next() -> None:
-        if window.busy():
-            window.root.after(50, press_next)
-        elif pending:
-            pending.pop(0).invoke()
-            window.root.after(50, press_next)
-        else:
-            window.root.after(300, shoot)  # a few more frames in the chart, then the picture
-
-    def shoot() -> None:
+    def shoot(window: ResponsiveWindow) -> None:
         root = window.root
         left, top = root.winfo_rootx(), root.winfo_rooty()
         box = (left, top, left + root.winfo_width(), top + root.winfo_height())
-        try:
-            ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).save(path)
-        finally:
-            root.destroy()
+        ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).save(path)
 
-    window.root.after(300, press_next)
-    window.root.mainloop()
+    run_gui(auto=True, before_close=shoot)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def test_gui_under_xvfb_records_frame_timings(xvfb_display):
     on_gui = stats[f"on the GUI thread: {gilkit.ACTIVE_IMPLEMENTATION}"]
     assert on_gui["max ms"] > 16 and on_gui["missed frames"] >= 1
     # The window shows each run's figures beside its button, the same ones --auto prints.
-    for kind, figures in stats.items():
+    for figures in stats.values():
         shown = figures["window shows"]
         assert f"max {figures['max ms']:.1f}" in shown and f"missed {figures['missed frames']}/" in shown, shown
     for impl in gilkit.available_impls():

@@ -163,15 +163,21 @@ def figures_text(p50: float, p99: float, worst: float, missed: int, frames: int)
     return f"p50 {p50:.1f} ms  p99 {p99:.1f}  max {worst:.1f}  missed {missed}/{frames}"
 
 
-def run_gui(auto: bool = False, frame_ms: float = 16.0) -> tuple[dict[str, list[Any]], dict[str, str]]:
+def run_gui(auto: bool = False, frame_ms: float = 16.0, before_close: Callable[[ResponsiveWindow], None] | None = None
+            ) -> tuple[dict[str, list[Any]], dict[str, str]]:
     """Open the window; with ``auto`` press every button in turn, then close. The stats of each kind of
-    work, and the figures the window showed beside each button."""
+    work, and the figures the window showed beside each button. ``before_close(window)`` runs last
+    (benchmarks/gui_screenshot.py takes its picture there)."""
     window = ResponsiveWindow(frame_ms)
     shown: dict[str, str] = {}
 
     def close() -> None:
         shown.update(window.shown())
-        window.root.destroy()
+        try:
+            if before_close is not None:
+                before_close(window)
+        finally:
+            window.root.destroy()
 
     window.root.protocol("WM_DELETE_WINDOW", close)
     if auto:
@@ -184,7 +190,7 @@ def run_gui(auto: bool = False, frame_ms: float = 16.0) -> tuple[dict[str, list[
                 pending.pop(0).invoke()
                 window.root.after(50, press_next)
             else:
-                close()
+                window.root.after(300, close)  # a few idle frames at the end of the chart
 
         window.root.after(300, press_next)
     window.root.mainloop()
