@@ -116,7 +116,9 @@ def test_gui_under_xvfb_records_frame_timings(xvfb_display):
         shown = figures["window shows"]
         assert f"max {figures['max ms']:.1f}" in shown and f"missed {figures['missed frames']}/" in shown, shown
     for impl in gilkit.available_impls():
-        assert stats[f"worker thread: {impl}"]["frames"] >= 3
+        # Every run records its frames; while native-gil holds the GIL a frame waits for whole chunks,
+        # so it may get as few as one (the one that sees the work end).
+        assert stats[f"worker thread: {impl}"]["frames"] >= (1 if impl == "native-gil" else 3)
     if gilkit.NATIVE_AVAILABLE:
         native = stats["worker thread: native"]
         assert native["p50 ms"] < 16
