@@ -44,14 +44,16 @@ class _EchoHandler(socketserver.BaseRequestHandler):
     server: SlowEchoServer
 
     def handle(self) -> None:
+        self.request.settimeout(10)
+        data = self.request.recv(65536)
+        # A request counts from its arrival until its answer starts out: the client cannot send its next
+        # request before it has the answer, so requests made one after another never count as two.
         self.server.serving(+1)
         try:
-            self.request.settimeout(10)
-            data = self.request.recv(65536)
             time.sleep(self.server.latency)
-            self.request.sendall(data)
         finally:
             self.server.serving(-1)
+        self.request.sendall(data)
 
 
 @contextlib.contextmanager
