@@ -2,7 +2,7 @@
 # Regenerates benchmarks/results/ (the README's tables and plots) with one command:
 #   benchmarks/run.sh [PYTHON]      # PYTHON defaults to `python`; gilkit must be installed in it
 # Writes <build>-info.txt (the machine and build), <build>.json, <build>.png, <build>-bench.txt, the
-# demos' <build>-demo-*.txt, process-costs-<build>.txt and, where the peers are installed
+# demos' <build>-demo-*.txt, probe-examples-<build>[-load].txt, process-costs-<build>.txt and, where the peers are installed
 # (pip install ".[peers]"), peers-<build>.txt, where <build> is "gil" or "freethreaded"; once both runs
 # exist, compare.txt and readme-tables.md set them side by side.
 set -euo pipefail
@@ -15,9 +15,11 @@ if "$py" -c 'import gilkit, sys; sys.exit(not gilkit.OPENMP_ENABLED)'; then mode
 if "$py" -c 'import matplotlib' 2>/dev/null; then plotter=$py; else plotter=python3; fi
 "$py" -m gilkit bench --modes "$modes" --budget "${BUDGET:-3}" --json "$build.json" | tee "$build-bench.txt"
 "$plotter" -m gilkit.plot "$build.json" "$build.png"   # another interpreter may draw it (no cp313t matplotlib)
-for demo in io locks responsive; do
+for demo in io locks responsive ctypes asyncio; do
   "$py" -m gilkit demo "$demo" | tee "$build-demo-$demo.txt"
 done
+"$py" ../probe_examples.py | tee "probe-examples-$build.txt"
+"$py" ../probe_examples.py --load | tee "probe-examples-$build-load.txt"
 "$py" ../process_costs.py | tee "process-costs-$build.txt"
 if "$py" -c 'import numba, scipy, cv2, threadpoolctl' 2>/dev/null; then
   "$py" ../peers.py | tee "peers-$build.txt"

@@ -177,3 +177,10 @@ def test_asyncio_to_thread_keeps_the_loop_ticking_only_for_work_outside_the_gil(
         assert rows["await to_thread(kernel): python"]["p50 ms"] >= 1, asyncio_result.table()
         if gilkit.NATIVE_AVAILABLE:
             assert rows["await to_thread(kernel): native-gil"]["p50 ms"] >= 1, asyncio_result.table()
+
+
+def test_the_ctypes_demo_without_the_compiled_kernels_says_so():
+    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "ctypes"], capture_output=True, text=True,
+                               timeout=60, env={**os.environ, "GILKIT_NO_EXTENSIONS": "1"})
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert "needs the compiled kernels" in completed.stderr and "Traceback" not in completed.stderr

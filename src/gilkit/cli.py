@@ -1,4 +1,4 @@
-"""The `gilkit` command: `gilkit info`, `gilkit bench`, `gilkit demo`, `gilkit shell`."""
+"""The `gilkit` command: `gilkit info`, `gilkit bench`, `gilkit demo`, `gilkit probe`, `gilkit shell`."""
 
 import argparse
 import dataclasses
