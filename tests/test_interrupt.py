@@ -133,9 +133,13 @@ def test_workers_and_shared_memory_go_when_the_caller_is_killed(start_method):
 
 
 @pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
-def test_ctrl_c_in_gilkit_bench_prints_one_line_and_exits_130():
-    bench = ["-m", "gilkit", "bench", "--kernels", "mandelbrot"]
-    child, _, stderr = ctrl_c_when_computing(bench, cpu_seconds_first=1.0)
+@pytest.mark.parametrize("command", [
+    ["bench", "--kernels", "mandelbrot"],
+    ["probe", "sum(i * i for i in range(10**6))"],  # Ctrl-C while the probe's threads run the statement
+    pytest.param(["demo", "ctypes"], marks=needs_native),
+], ids=lambda command: " ".join(command[:2]))
+def test_ctrl_c_in_a_gilkit_command_prints_one_line_and_exits_130(command):
+    child, _, stderr = ctrl_c_when_computing(["-m", "gilkit", *command], cpu_seconds_first=1.0)
     assert child.returncode == 130, stderr
     assert stderr.splitlines()[-1] == "gilkit: interrupted" and "Traceback" not in stderr, stderr
 
