@@ -114,25 +114,25 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
     rounds = _validate.integer("rounds", rounds, minimum=1, maximum=1000)
     call = functools.partial(fn, *args, **kwargs)
     calls = _calls_per_batch(call)
-    times: dict[int, list[float]] = {count: [] for count in counts}
-    cpu: dict[int, list[float]] = {count: [] for count in counts}
-    waits: dict[int, list[float | None]] = {count: [] for count in counts}
+    runs: dict[int, list[_Run]] = {count: [] for count in counts}
     heartbeat = HeartbeatProbe()  # never entered: it pools the beats of every round's one-thread run
     for _ in range(rounds):  # the worker counts interleaved, so a drift of the machine hits them alike
         for count in counts:
             if count > 1:
-                _timed_on_threads(call, count, calls, times, cpu, waits)
+                runs[count].append(_timed_on_threads(call, count, calls))
                 continue
             with HeartbeatProbe() as beats:
-                _timed_on_threads(call, 1, calls, times, cpu, waits)
+                runs[1].append(_timed_on_threads(call, 1, calls))
             heartbeat.lateness_s += beats.lateness_s
             heartbeat.control_lateness_s += beats.control_lateness_s
+    times = {count: [run.wall_s for run in counted] for count, counted in runs.items()}
     single = times[1]
     scaling = [
         Scaling(count, min(times[count]), statistics.median(times[count]),
                 speedup_best=count * min(single) / min(times[count]),
                 speedup_median=count * statistics.median(single) / statistics.median(times[count]),
-                cpu_per_wall=statistics.median(cpu[count]), cpu_wait_share=_median_or_none(waits[count]))
+                cpu_per_wall=statistics.median(run.cpu_per_wall for run in runs[count]),
+                cpu_wait_share=_median_or_none([run.cpu_wait_share for run in runs[count]]))
         for count in counts
     ]
     most = scaling[-1]
@@ -185,8 +185,17 @@ def _thread_cpu_wait_s() -> float | None:
         return None
 
 
-def _timed_on_threads(call: Callable[[], object], count: int, calls: int, times: dict[int, list[float]],
-                      cpu: dict[int, list[float]], waits: dict[int, list[float | None]]) -> None:
+@dataclass(frozen=True)
+class _Run:
+    """One timed run of ``count`` threads: its wall time, CPU per wall, and share of time spent waiting
+    for a CPU (None where the platform does not say)."""
+
+    wall_s: float
+    cpu_per_wall: float
+    cpu_wait_share: float | None
+
+
+def _timed_on_threads(call: Callable[[], object], count: int, calls: int) -> _Run:
     """``count`` threads, released together, each making ``calls`` calls; the first error is raised."""
     start = threading.Barrier(count + 1)
     errors: list[BaseException] = []
@@ -215,10 +224,9 @@ def _timed_on_threads(call: Callable[[], object], count: int, calls: int, times:
     wall = time.perf_counter() - wall_before
     if errors:
         raise errors[0]
-    times[count].append(wall)
-    cpu[count].append((time.process_time() - cpu_before) / wall)
     known = [w for w in waited if w is not None]
-    waits[count].append(sum(known) / (count * wall) if len(known) == count else None)
+    return _Run(wall, (time.process_time() - cpu_before) / wall,
+                sum(known) / (count * wall) if len(known) == count else None)
 
 
 class StatementError(Exception):
