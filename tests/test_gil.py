@@ -41,11 +41,10 @@ def test_other_python_code_runs_during_a_compiled_call_only_if_it_releases_the_g
     rows = 16
     out = np.full(rows * WIDTH, -1, dtype=np.int32)
     cancel = np.zeros(1, dtype=np.intc)
-    dy = (INSIDE["ymax"] - INSIDE["ymin"]) / rows
+    dx, dy = gilkit.kernels.mandelbrot_steps(WIDTH, rows, **INSIDE)
     call = chunk_function(impl, "mandelbrot", "mandelbrot_rows")
     worker = threading.Thread(target=call, args=(memoryview(out), WIDTH, compiled_max_iter(), INSIDE["xmin"],
-                                                 INSIDE["ymin"], (INSIDE["xmax"] - INSIDE["xmin"]) / WIDTH, dy, 0,
-                                                 rows, memoryview(cancel)))
+                                                 INSIDE["ymin"], dx, dy, 0, rows, memoryview(cancel)))
     worker.start()
     while out[WIDTH - 1] == -1:  # the call has finished its first row: it is running
         time.sleep(0)

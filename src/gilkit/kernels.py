@@ -51,8 +51,7 @@ def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2
     ymin, ymax = _window("y", ymin, ymax)
     impl, workers, mode = _validate.execution(impl, workers, mode)
     _validate.fits_in_memory("width * height", 4 * width * height, f"a {height} x {width} int32 image")
-    dx = (xmax - xmin) / width
-    dy = (ymax - ymin) / height
+    dx, dy = mandelbrot_steps(width, height, xmin, xmax, ymin, ymax)
     out = np.empty(height * width, dtype=np.int32)
     job = Job(
         "mandelbrot", "mandelbrot_rows", Chunks(height, MANDELBROT_ROWS_PER_CHUNK),
@@ -60,6 +59,13 @@ def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2
     )
     run(job, impl, workers, mode)
     return out.reshape(height, width)
+
+
+def mandelbrot_steps(width: int, height: int, xmin: float, xmax: float, ymin: float, ymax: float
+                     ) -> tuple[float, float]:
+    """(dx, dy), the steps between neighbouring pixels that every mandelbrot chunk function takes: whoever
+    calls one directly computes them here, so its pixels get exactly the bits mandelbrot gives."""
+    return (xmax - xmin) / width, (ymax - ymin) / height
 
 
 def _window(axis: str, low: float, high: float) -> tuple[float, float]:

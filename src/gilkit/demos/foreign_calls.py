@@ -40,8 +40,7 @@ def foreign_call(function: Callable[..., None], rows: int, max_iter: int) -> np.
     function does not make are made here (a fresh buffer of exactly rows x WIDTH ints)."""
     out = np.empty(rows * WIDTH, dtype=np.intc)
     cancel = np.zeros(1, dtype=np.intc)
-    dx = (INSIDE["xmax"] - INSIDE["xmin"]) / WIDTH
-    dy = (INSIDE["ymax"] - INSIDE["ymin"]) / rows
+    dx, dy = kernels.mandelbrot_steps(WIDTH, rows, **INSIDE)
     function(out.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), WIDTH, max_iter, INSIDE["xmin"], INSIDE["ymin"], dx,
              dy, 0, rows, cancel.ctypes.data_as(ctypes.POINTER(ctypes.c_int)))
     return out.reshape(rows, WIDTH)
