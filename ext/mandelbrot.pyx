@@ -51,50 +51,54 @@ cdef void _mandelbrot_block(int *out, Py_ssize_t lanes, double cr0, double dx, P
         out[lane] = <int> count[lane]
 
 
-cdef void _mandelbrot_rows(int *out, Py_ssize_t width, int max_iter, double xmin, double ymin, double dx,
-                           double dy, Py_ssize_t row_start, Py_ssize_t row_stop, const int *cancel) noexcept nogil:
+cdef void _mandelbrot_rows(int *out, Py_ssize_t first_row, Py_ssize_t first_column, Py_ssize_t width, int max_iter,
+                           double xmin, double ymin, double dx, double dy, Py_ssize_t row_start, Py_ssize_t row_stop,
+                           const int *cancel) noexcept nogil:
     """The C function behind mandelbrot_rows: plain C types only, so ctypes can call it (c_function_address)."""
     cdef Py_ssize_t i, j0, block
     cdef double ci
     for i in range(row_start, row_stop):
-        ci = ymin + i * dy
+        ci = ymin + (first_row + i) * dy
         for block in range((width + LANES - 1) // LANES):
             if cancelled(cancel):
                 return
             j0 = block * LANES
-            _mandelbrot_block(out + i * width + j0, min(<Py_ssize_t> LANES, width - j0), xmin, dx, j0, ci, max_iter,
-                              cancel)
+            _mandelbrot_block(out + i * width + j0, min(<Py_ssize_t> LANES, width - j0), xmin, dx, first_column + j0,
+                              ci, max_iter, cancel)
 
 
-def mandelbrot_rows(int[::1] out, Py_ssize_t width, int max_iter, double xmin, double ymin, double dx, double dy,
-                    Py_ssize_t row_start, Py_ssize_t row_stop, const int[::1] cancel, *, bint release_gil=True):
-    """Fill rows [row_start, row_stop) of the row-major image ``out`` (``width`` pixels a row), or stop
-    early once cancel[0] is set."""
+def mandelbrot_rows(int[::1] out, Py_ssize_t first_row, Py_ssize_t first_column, Py_ssize_t width, int max_iter,
+                    double xmin, double ymin, double dx, double dy, Py_ssize_t row_start, Py_ssize_t row_stop,
+                    const int[::1] cancel, *, bint release_gil=True):
+    """Fill rows [row_start, row_stop) of ``out``, a row-major tile ``width`` pixels wide whose pixel (0, 0) is
+    the image's pixel (first_row, first_column), or stop early once cancel[0] is set."""
     check_span(row_start, row_stop, rows_of(out.shape[0], width))
     check_cancel(cancel)
     if row_start == row_stop:
         return  # out may be empty: no first element to point at
     if release_gil:
         with nogil:
-            _mandelbrot_rows(&out[0], width, max_iter, xmin, ymin, dx, dy, row_start, row_stop, &cancel[0])
+            _mandelbrot_rows(&out[0], first_row, first_column, width, max_iter, xmin, ymin, dx, dy, row_start,
+                             row_stop, &cancel[0])
     else:
-        _mandelbrot_rows(&out[0], width, max_iter, xmin, ymin, dx, dy, row_start, row_stop, &cancel[0])
+        _mandelbrot_rows(&out[0], first_row, first_column, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop,
+                         &cancel[0])
 
 
 def c_function_address():
     """The address of the C function behind mandelbrot_rows, for ctypes (gilkit demo ctypes):
 
-    void (int *out, Py_ssize_t width, int max_iter, double xmin, double ymin, double dx, double dy,
-          Py_ssize_t row_start, Py_ssize_t row_stop, const int *cancel)
+    void (int *out, Py_ssize_t first_row, Py_ssize_t first_column, Py_ssize_t width, int max_iter, double xmin,
+          double ymin, double dx, double dy, Py_ssize_t row_start, Py_ssize_t row_stop, const int *cancel)
 
     It checks nothing: rows [row_start, row_stop) of ``width`` ints each must lie inside ``out``.
     """
     return <size_t> &_mandelbrot_rows
 
 
-def mandelbrot_rows_openmp(int[::1] out, Py_ssize_t width, int max_iter, double xmin, double ymin, double dx,
-                           double dy, const long long[::1] starts, const long long[::1] stops, int num_threads,
-                           const int[::1] cancel):
+def mandelbrot_rows_openmp(int[::1] out, Py_ssize_t first_row, Py_ssize_t first_column, Py_ssize_t width,
+                           int max_iter, double xmin, double ymin, double dx, double dy, const long long[::1] starts,
+                           const long long[::1] stops, int num_threads, const int[::1] cancel):
     """Every chunk of rows [starts[c], stops[c]) in one call: an OpenMP prange over the chunks."""
     cdef Py_ssize_t c
     check_chunks(starts, stops, rows_of(out.shape[0], width))
@@ -102,4 +106,5 @@ def mandelbrot_rows_openmp(int[::1] out, Py_ssize_t width, int max_iter, double 
     if out.shape[0] == 0:
         return
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="dynamic"):
-        _mandelbrot_rows(&out[0], width, max_iter, xmin, ymin, dx, dy, starts[c], stops[c], &cancel[0])
+        _mandelbrot_rows(&out[0], first_row, first_column, width, max_iter, xmin, ymin, dx, dy, starts[c], stops[c],
+                         &cancel[0])

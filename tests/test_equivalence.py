@@ -69,7 +69,7 @@ NOT_CANCELLED = np.zeros(1, dtype=np.intc)
 
 def _mandelbrot_past_last_row():
     mandelbrot = gilkit._implementations.native_module("mandelbrot")
-    mandelbrot.mandelbrot_rows(np.zeros(12, dtype=np.int32), 4, 10, -2.0, -1.0, 0.1, 0.1, 2, 4, NOT_CANCELLED)
+    mandelbrot.mandelbrot_rows(np.zeros(12, dtype=np.int32), 0, 0, 4, 10, -2.0, -1.0, 0.1, 0.1, 2, 4, NOT_CANCELLED)
 
 
 def _blur_past_last_row():

@@ -43,7 +43,7 @@ def test_other_python_code_runs_during_a_compiled_call_only_if_it_releases_the_g
     cancel = np.zeros(1, dtype=np.intc)
     dx, dy = gilkit.kernels.mandelbrot_steps(WIDTH, rows, **INSIDE)
     call = chunk_function(impl, "mandelbrot", "mandelbrot_rows")
-    worker = threading.Thread(target=call, args=(memoryview(out), WIDTH, compiled_max_iter(), INSIDE["xmin"],
+    worker = threading.Thread(target=call, args=(memoryview(out), 0, 0, WIDTH, compiled_max_iter(), INSIDE["xmin"],
                                                  INSIDE["ymin"], dx, dy, 0, rows, memoryview(cancel)))
     worker.start()
     while out[WIDTH - 1] == -1:  # the call has finished its first row: it is running

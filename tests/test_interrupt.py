@@ -89,7 +89,7 @@ def test_a_raised_flag_stops_a_chunk_before_its_work(impl, kernel):
     module = gilkit._implementations.kernel_module(impl, kernel)
     if kernel == "mandelbrot":
         out = np.full(12, -1, dtype=np.int32)
-        module.mandelbrot_rows(memoryview(out), 4, 10**9, -0.5, -0.1, 0.01, 0.01, 0, 3, raised_flag())
+        module.mandelbrot_rows(memoryview(out), 0, 0, 4, 10**9, -0.5, -0.1, 0.01, 0.01, 0, 3, raised_flag())
         assert (out == -1).all()
     elif kernel == "blur":
         out = np.full(6, np.nan)

@@ -35,6 +35,14 @@ def test_mandelbrot_window_and_zero_iterations(impl, workers):
     assert not gilkit.mandelbrot(5, 4, max_iter=0, impl=impl, workers=workers).any()
 
 
+@pytest.mark.parametrize("rows, columns", [((0, 7), (0, 37)), ((5, 19), (3, 20)), ((18, 19), (36, 37))],
+                         ids=lambda v: str(v))
+def test_a_mandelbrot_tile_is_its_slice_of_the_image_bit_for_bit(impl, rows, columns):
+    grid = gilkit.kernels.MandelbrotGrid.checked(37, 19, 200, -0.75, -0.7, 0.1, 0.15)
+    image = gilkit.mandelbrot(37, 19, max_iter=200, xmin=-0.75, xmax=-0.7, ymin=0.1, ymax=0.15, impl=impl)
+    np.testing.assert_array_equal(grid.tile(rows, columns, impl), image[slice(*rows), slice(*columns)])
+
+
 def test_mandelbrot_inside_points_reach_max_iter(impl):
     # c = -0.5 + 0j lies inside the main cardioid, c = 1 + 0j escapes after 3 updates (0, 1, 2, 5).
     inside = gilkit.mandelbrot(1, 1, max_iter=50, xmin=-0.5, xmax=-0.4, ymin=0.0, ymax=0.1, impl=impl)

@@ -39,17 +39,19 @@ Fold = Callable[[Any, Any], Any]
 
 @dataclass(frozen=True)
 class Chunks:
-    """(0, size), (size, 2*size), ... up to total: a split that depends only on the problem, made on demand."""
+    """(start, start + size), (start + size, start + 2*size), ... up to stop: a split that depends only on the
+    problem, made on demand. A part of a problem (one task of gilkit.dask) starts where its first chunk does."""
 
-    total: int
+    stop: int
     size: int
+    start: int = 0
 
     def __len__(self) -> int:
-        return -(-self.total // self.size)
+        return max(0, -(-(self.stop - self.start) // self.size))
 
     def __getitem__(self, index: int) -> tuple[int, int]:
-        start = index * self.size
-        return start, min(start + self.size, self.total)
+        first = self.start + index * self.size
+        return first, min(first + self.size, self.stop)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         return (self[index] for index in range(len(self)))
@@ -243,8 +245,9 @@ def _run_openmp(job: Job, workers: int, cancel: memoryview) -> Any:
     fn = getattr(module, job.function + "_openmp")
     folded = job.initial
     for first in range(0, len(job.chunks), OPENMP_BATCH):
-        starts = np.arange(first, min(first + OPENMP_BATCH, len(job.chunks)), dtype=np.int64) * job.chunks.size
-        stops = np.minimum(starts + job.chunks.size, job.chunks.total)
+        chunks = job.chunks
+        starts = chunks.start + np.arange(first, min(first + OPENMP_BATCH, len(chunks)), dtype=np.int64) * chunks.size
+        stops = np.minimum(starts + chunks.size, chunks.stop)
         threads = min(workers, len(starts))  # never more threads than chunks
         if job.chunk_result is None:
             fn(*job.arrays, *job.params, starts, stops, threads, cancel)
@@ -423,8 +426,8 @@ def _run_processes(job: Job, impl: Impl, workers: int) -> Any:
                 location = (segment.name, 0)
             specs.append((*location, array.dtype.str, array.shape))
         per_task = max(1, min(MAX_CHUNKS_PER_TASK, -(-len(job.chunks) // (TASKS_PER_PROCESS * workers))))
-        tasks = ((impl, job.kernel, job.function, tuple(specs), job.params, job.chunks.size, job.chunks.total,
-                  first, min(first + per_task, len(job.chunks))) for first in range(0, len(job.chunks), per_task))
+        tasks = ((impl, job.kernel, job.function, tuple(specs), job.params, job.chunks, first,
+                  min(first + per_task, len(job.chunks))) for first in range(0, len(job.chunks), per_task))
         with _POOLS.lease(get_start_method(), workers) as pool:
             try:
                 # At most `workers` tasks at once: a shared pool may have more processes than this call asked for.
@@ -487,10 +490,9 @@ def _attach(name: str) -> shared_memory.SharedMemory:
 
 
 def _process_chunks(impl: Impl, kernel: str, function: str, specs: tuple[tuple[str, int, str, tuple[int, ...]], ...],
-                    params: tuple[Any, ...], chunk_size: int, total: int, first: int, stop: int) -> list[Any]:
+                    params: tuple[Any, ...], chunks: Chunks, first: int, stop: int) -> list[Any]:
     """Runs in a worker process: attach the shared arrays, run chunks first .. stop-1, detach."""
     fn = chunk_function(impl, kernel, function)
-    chunks = Chunks(total, chunk_size)
     cancel = np.zeros(1, dtype=np.intc).data  # a worker is ended, not cancelled
     segments = [_attach(name) for name, _, _, _ in specs]
     views = [

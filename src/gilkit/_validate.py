@@ -81,27 +81,46 @@ def real_array(name: str, value: Any, *, ndim: int) -> NDArray[np.float64]:
 
     Masked arrays are refused: the kernels would read the masked values as if they were data.
     """
-    if isinstance(value, np.ma.MaskedArray):
-        raise TypeError(f"{name} must not be a masked array (the mask would be ignored); "
-                        f"pass {name}.filled(fill_value) or {name}.data to say what the masked values mean")
+    not_masked(name, value)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a real numeric array: {exc}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, not an array of dtype {array.dtype}")
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got {array.ndim}-D with shape {array.shape}")
+    real_layout(name, array.dtype, array.shape, ndim=ndim)
     return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def not_masked(name: str, value: object) -> None:
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} must not be a masked array (the mask would be ignored); "
+                        f"pass {name}.filled(fill_value) or {name}.data to say what the masked values mean")
+
+
+def real_layout(name: str, dtype: np.dtype, shape: tuple[float, ...], *, ndim: int) -> None:
+    """The checks of real_array that need only the dtype and the shape (a dask array's, before any task runs)."""
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, not an array of dtype {dtype}")
+    if len(shape) != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got {len(shape)}-D with shape {shape}")
+
+
+def not_empty(name: str, shape: tuple[int, ...]) -> None:
+    if math.prod(shape) == 0:
+        raise ValueError(f"{name} must not be empty, got shape {shape}")
+
+
+def implementation(impl: object) -> Impl:
+    if not isinstance(impl, str) or impl not in IMPLS:
+        raise ValueError(f"impl must be one of {', '.join(map(repr, IMPLS))}; got {impl!r}")
+    return impl
 
 
 def execution(impl: object, workers: object, mode: object) -> tuple[Impl, int, Mode]:
     """The validated (impl, workers, mode) triple every kernel takes."""
-    if not isinstance(impl, str) or impl not in IMPLS:
-        raise ValueError(f"impl must be one of {', '.join(map(repr, IMPLS))}; got {impl!r}")
+    checked = implementation(impl)
     count = integer("workers", workers, minimum=1, maximum=MAX_WORKERS)
     if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
-    if mode == "openmp" and impl != "native":
+    if mode == "openmp" and checked != "native":
         raise ValueError(f"mode='openmp' runs only impl='native' (a prange inside one nogil call); got impl={impl!r}")
-    return impl, count, mode
+    return checked, count, mode

@@ -11,8 +11,11 @@ Every kernel takes the keyword-only arguments
 Results are identical for every impl, workers and mode: integers exactly, floats bit for bit.
 """
 
+import functools
 import math
 import operator
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -44,21 +47,49 @@ def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2
     dy = (ymax-ymin)/height; its value is how many updates z <- z*z + c (from z = 0) happen before
     |z|^2 > 4 is first seen, capped at ``max_iter``. Chunks are blocks of 8 rows.
     """
-    width = _validate.integer("width", width, minimum=1, maximum=MAX_SIDE)
-    height = _validate.integer("height", height, minimum=1, maximum=MAX_SIDE)
-    max_iter = _validate.integer("max_iter", max_iter, minimum=0, maximum=(1 << 31) - 1)
-    xmin, xmax = _window("x", xmin, xmax)
-    ymin, ymax = _window("y", ymin, ymax)
+    grid = MandelbrotGrid.checked(width, height, max_iter, xmin, xmax, ymin, ymax)
     impl, workers, mode = _validate.execution(impl, workers, mode)
-    _validate.fits_in_memory("width * height", 4 * width * height, f"a {height} x {width} int32 image")
-    dx, dy = mandelbrot_steps(width, height, xmin, xmax, ymin, ymax)
-    out = np.empty(height * width, dtype=np.int32)
-    job = Job(
-        "mandelbrot", "mandelbrot_rows", Chunks(height, MANDELBROT_ROWS_PER_CHUNK),
-        arrays=(out,), params=(width, max_iter, xmin, ymin, dx, dy), outputs=(0,),
-    )
-    run(job, impl, workers, mode)
-    return out.reshape(height, width)
+    return grid.tile((0, grid.height), (0, grid.width), impl, workers, mode)
+
+
+@dataclass(frozen=True)
+class MandelbrotGrid:
+    """mandelbrot's arguments, checked: the image any tile of it (a task of gilkit.dask) is cut from."""
+
+    width: int
+    height: int
+    max_iter: int
+    xmin: float
+    xmax: float
+    ymin: float
+    ymax: float
+
+    @classmethod
+    def checked(cls, width: object, height: object, max_iter: object, xmin: object, xmax: object, ymin: object,
+                ymax: object) -> "MandelbrotGrid":
+        return cls(
+            _validate.integer("width", width, minimum=1, maximum=MAX_SIDE),
+            _validate.integer("height", height, minimum=1, maximum=MAX_SIDE),
+            _validate.integer("max_iter", max_iter, minimum=0, maximum=(1 << 31) - 1),
+            *_window("x", xmin, xmax),
+            *_window("y", ymin, ymax),
+        )
+
+    def tile(self, rows: tuple[int, int], columns: tuple[int, int], impl: Impl, workers: int = 1,
+             mode: Mode = "threads") -> NDArray[np.int32]:
+        """Pixels [rows[0], rows[1]) x [columns[0], columns[1]) of the image: bit for bit what mandelbrot
+        gives there, since every pixel's c comes from its own row and column in the whole image."""
+        (first_row, row_stop), (first_column, column_stop) = rows, columns
+        height, width = row_stop - first_row, column_stop - first_column
+        _validate.fits_in_memory("width * height", 4 * width * height, f"a {height} x {width} int32 image")
+        dx, dy = mandelbrot_steps(self.width, self.height, self.xmin, self.xmax, self.ymin, self.ymax)
+        out = np.empty(height * width, dtype=np.int32)
+        job = Job(
+            "mandelbrot", "mandelbrot_rows", Chunks(height, MANDELBROT_ROWS_PER_CHUNK), arrays=(out,),
+            params=(first_row, first_column, width, self.max_iter, self.xmin, self.ymin, dx, dy), outputs=(0,),
+        )
+        run(job, impl, workers, mode)
+        return out.reshape(height, width)
 
 
 def mandelbrot_steps(width: int, height: int, xmin: float, xmax: float, ymin: float, ymax: float
@@ -68,7 +99,7 @@ def mandelbrot_steps(width: int, height: int, xmin: float, xmax: float, ymin: fl
     return (xmax - xmin) / width, (ymax - ymin) / height
 
 
-def _window(axis: str, low: float, high: float) -> tuple[float, float]:
+def _window(axis: str, low: object, high: object) -> tuple[float, float]:
     low = _validate.finite_real(f"{axis}min", low)
     high = _validate.finite_real(f"{axis}max", high)
     if not low < high:
@@ -84,13 +115,27 @@ def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode 
     impl, workers, mode = _validate.execution(impl, workers, mode)
     if n < 2:
         return 0
-    root = math.isqrt(n)
-    # The base primes up to sqrt(n) as int64, found block by block and joined: at most 8 * root bytes.
-    _validate.fits_in_memory("n", 8 * root, "the base primes up to sqrt(n)")
-    base_primes = _small_primes(root)
+    return count_primes_between(base_primes(n), 0, n + 1, impl, workers, mode)
+
+
+def check_base_primes_fit(n: int) -> None:
+    """The base primes up to sqrt(n) are int64, found block by block and joined: at most 8 * sqrt(n) bytes."""
+    _validate.fits_in_memory("n", 8 * math.isqrt(n), "the base primes up to sqrt(n)")
+
+
+def base_primes(n: int) -> NDArray[np.int64]:
+    """The primes up to sqrt(n): every segment up to n is sieved by them."""
+    check_base_primes_fit(n)
+    return _small_primes(math.isqrt(n))
+
+
+def count_primes_between(base_primes: NDArray[np.int64], start: int, stop: int, impl: Impl, workers: int = 1,
+                         mode: Mode = "threads") -> int:
+    """How many primes lie in [start, stop) (start a multiple of the segment size, stop - 1 at most the n
+    of ``base_primes``), segment by segment as count_primes sieves them."""
     job = Job(
-        "primes", "count_primes_segment", Chunks(n + 1, PRIMES_PER_SEGMENT),
-        arrays=(base_primes,), chunk_result=np.int64, fold=operator.add, initial=0,
+        "primes", "count_primes_segment", Chunks(stop, PRIMES_PER_SEGMENT, start), arrays=(base_primes,),
+        chunk_result=np.int64, fold=operator.add, initial=0,
     )
     return run(job, impl, workers, mode)
 
@@ -134,11 +179,19 @@ def estimate_pi(samples: int, *, seed: int = 0, impl: Impl = "native", workers: 
     seed = _validate.integer("seed", seed, minimum=0, maximum=(1 << 64) - 1)
     impl, workers, mode = _validate.execution(impl, workers, mode)
     key = kernel_module(impl, "montecarlo").stream_key(seed)
+    return pi_from_hits(count_hits_between(key, 0, samples, impl, workers, mode), samples)
+
+
+def count_hits_between(key: int, start: int, stop: int, impl: Impl, workers: int = 1, mode: Mode = "threads") -> int:
+    """How many of the samples start .. stop-1 of the stream ``key`` hit the quarter circle."""
     job = Job(
-        "montecarlo", "count_hits", Chunks(samples, PI_SAMPLES_PER_CHUNK),
-        params=(key,), chunk_result=np.int64, fold=operator.add, initial=0,
+        "montecarlo", "count_hits", Chunks(stop, PI_SAMPLES_PER_CHUNK, start), params=(key,),
+        chunk_result=np.int64, fold=operator.add, initial=0,
     )
-    hits = run(job, impl, workers, mode)
+    return run(job, impl, workers, mode)
+
+
+def pi_from_hits(hits: int, samples: int) -> float:
     return 4.0 * hits / samples
 
 
@@ -153,18 +206,24 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
     radius, and each value is within about 1e-15 of the window's magnitude from the direct mean.
     """
     pixels = _validate.real_array("image", image, ndim=2)
-    if pixels.size == 0:
-        raise ValueError(f"image must not be empty, got shape {pixels.shape}")
+    _validate.not_empty("image", pixels.shape)
     radius = _validate.integer("radius", radius, minimum=0, maximum=MAX_SIDE)
     impl, workers, mode = _validate.execution(impl, workers, mode)
     height, width = pixels.shape
-    chunks = Chunks(height, blur_rows_per_chunk(radius))
+    return blur_rows(pixels, Chunks(height, blur_rows_per_chunk(radius)), radius, impl, workers, mode)
+
+
+def blur_rows(pixels: NDArray[np.float64], rows: Chunks, radius: int, impl: Impl, workers: int = 1,
+              mode: Mode = "threads") -> NDArray[np.float64]:
+    """The blurred image's rows in ``rows``, restarting the running sums at each of its chunks; the rows
+    outside it are left unset. ``pixels`` is a C-contiguous float64 image."""
+    height, width = pixels.shape
     # Each chunk at work holds 9 rows of running sums, padded by r on both sides (ext/blur.pyx).
-    _validate.fits_in_memory("radius", 9 * 8 * (width + 2 * radius) * min(workers, len(chunks)),
+    _validate.fits_in_memory("radius", 9 * 8 * (width + 2 * radius) * min(workers, len(rows)),
                              f"the running sums for radius {radius}")
     out = np.empty(height * width, dtype=np.float64)
     job = Job(
-        "blur", "box_blur_rows", chunks,
+        "blur", "box_blur_rows", rows,
         arrays=(pixels.reshape(-1), out), params=(height, width, radius), outputs=(1,),
     )
     run(job, impl, workers, mode)
@@ -185,9 +244,24 @@ def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, m
     chunk sums added in order (so the result is the same for every workers and mode)."""
     array = _validate.real_array("values", values, ndim=1)
     impl, workers, mode = _validate.execution(impl, workers, mode)
-    # The chunk sums are added in chunk order, one by one: not sum(), which compensates on Python >= 3.12.
+    return add_in_order(square_sums_by_chunk(array, impl, workers, mode))
+
+
+def square_sums_by_chunk(array: NDArray[np.float64], impl: Impl, workers: int = 1,
+                         mode: Mode = "threads") -> list[float]:
+    """Each chunk's sum of squares, in chunk order: chunks of 65,536 values from array[0] on."""
     job = Job(
         "sumsq", "sum_squares_chunk", Chunks(array.size, SUM_SQUARES_PER_CHUNK),
-        arrays=(array,), chunk_result=np.float64, fold=operator.add, initial=0.0,
+        arrays=(array,), chunk_result=np.float64, fold=_append, initial=[],
     )
     return run(job, impl, workers, mode)
+
+
+def _append(partials: list[float], value: float) -> list[float]:
+    partials.append(value)
+    return partials
+
+
+def add_in_order(partials: Iterable[float]) -> float:
+    """0.0 + partials[0] + partials[1] + ..., left to right: not sum(), which compensates on Python >= 3.12."""
+    return float(functools.reduce(operator.add, partials, 0.0))

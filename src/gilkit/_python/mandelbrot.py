@@ -4,19 +4,19 @@
 POLL_EVERY = 1 << 16  # iterations between two looks at the cancel flag
 
 
-def mandelbrot_rows(out, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop, cancel):
-    """Fill rows [row_start, row_stop) of the row-major image ``out`` (``width`` pixels a row), or stop
-    early once cancel[0] is set.
+def mandelbrot_rows(out, first_row, first_column, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop, cancel):
+    """Fill rows [row_start, row_stop) of ``out``, a row-major tile ``width`` pixels wide whose pixel (0, 0) is
+    the image's pixel (first_row, first_column), or stop early once cancel[0] is set.
 
-    Pixel (i, j) is c = (xmin + j*dx) + (ymin + i*dy)·1j; its value is the number of updates
+    The image's pixel (i, j) is c = (xmin + j*dx) + (ymin + i*dy)·1j; its value is the number of updates
     z <- z*z + c, starting from z = 0, made before |z|^2 > 4 is first seen, capped at max_iter.
     """
     for i in range(row_start, row_stop):
         if cancel[0]:
             return
-        ci = ymin + i * dy
+        ci = ymin + (first_row + i) * dy
         for j in range(width):
-            cr = xmin + j * dx
+            cr = xmin + (first_column + j) * dx
             zr = 0.0
             zi = 0.0
             n = 0

@@ -23,10 +23,11 @@ from ._result import DemoResult
 CALL_SECONDS = 0.03
 WIDTH = 1000
 
-#: void (int *out, Py_ssize_t width, int max_iter, double xmin, double ymin, double dx, double dy,
-#:       Py_ssize_t row_start, Py_ssize_t row_stop, const int *cancel)
-ARGTYPES = [ctypes.POINTER(ctypes.c_int), ctypes.c_ssize_t, ctypes.c_int, ctypes.c_double, ctypes.c_double,
-            ctypes.c_double, ctypes.c_double, ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.POINTER(ctypes.c_int)]
+#: void (int *out, Py_ssize_t first_row, Py_ssize_t first_column, Py_ssize_t width, int max_iter, double xmin,
+#:       double ymin, double dx, double dy, Py_ssize_t row_start, Py_ssize_t row_stop, const int *cancel)
+ARGTYPES = [ctypes.POINTER(ctypes.c_int), ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_int,
+            ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_ssize_t, ctypes.c_ssize_t,
+            ctypes.POINTER(ctypes.c_int)]
 
 
 def foreign_rows(prototype: Callable[..., Any]) -> Callable[..., None]:
@@ -41,8 +42,8 @@ def foreign_call(function: Callable[..., None], rows: int, max_iter: int) -> np.
     out = np.empty(rows * WIDTH, dtype=np.intc)
     cancel = np.zeros(1, dtype=np.intc)
     dx, dy = kernels.mandelbrot_steps(WIDTH, rows, **INSIDE)
-    function(out.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), WIDTH, max_iter, INSIDE["xmin"], INSIDE["ymin"], dx,
-             dy, 0, rows, cancel.ctypes.data_as(ctypes.POINTER(ctypes.c_int)))
+    function(out.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), 0, 0, WIDTH, max_iter, INSIDE["xmin"], INSIDE["ymin"],
+             dx, dy, 0, rows, cancel.ctypes.data_as(ctypes.POINTER(ctypes.c_int)))
     return out.reshape(rows, WIDTH)
 
 
