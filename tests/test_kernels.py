@@ -120,6 +120,15 @@ def test_box_blur_nan_and_infinity_stay_inside_their_windows(impl, workers):
     assert np.allclose(blurred[finite], direct[finite], rtol=0, atol=1e-12 * np.abs(image[np.isfinite(image)]).max())
 
 
+def unaligned(values):
+    """The same float64 values at an odd address (as Dask's transfers can deliver them)."""
+    raw = np.zeros(values.nbytes + 1, dtype=np.uint8)
+    moved = np.frombuffer(raw[1:], dtype=np.float64)
+    moved[...] = values
+    assert not moved.flags.aligned
+    return moved
+
+
 @pytest.mark.parametrize(
     "make_image",
     [
@@ -129,8 +138,9 @@ def test_box_blur_nan_and_infinity_stay_inside_their_windows(impl, workers):
         lambda: np.asfortranarray(np.arange(35.0).reshape(5, 7)),
         lambda: np.eye(6, dtype=bool),
         lambda: [[1, 2, 3], [4, 5, 6]],
+        lambda: unaligned(np.arange(35.0)).reshape(5, 7),
     ],
-    ids=["int16", "float32-transposed", "strided", "fortran", "bool", "nested-list"],
+    ids=["int16", "float32-transposed", "strided", "fortran", "bool", "nested-list", "unaligned"],
 )
 def test_box_blur_accepts_any_real_layout_and_never_modifies_input(impl, make_image):
     image = make_image()
@@ -158,6 +168,7 @@ def test_sum_squares_matches_reference(impl, workers, size):
 def test_sum_squares_inputs(impl):
     assert gilkit.sum_squares([1, 2, 3], impl=impl) == 14.0
     assert gilkit.sum_squares(np.arange(10.0)[::3], impl=impl) == 0 + 9 + 36 + 81
+    assert gilkit.sum_squares(unaligned(np.arange(4.0)), impl=impl) == 14.0
     assert gilkit.sum_squares(np.array([], dtype=np.int8), impl=impl) == 0.0
     assert math.isnan(gilkit.sum_squares([1.0, float("nan")], impl=impl))
     assert gilkit.sum_squares([1e200, 1.0], impl=impl) == math.inf

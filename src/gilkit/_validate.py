@@ -77,7 +77,7 @@ def positive_seconds(name: str, value: object, *, maximum: float = MAX_SECONDS) 
 
 
 def real_array(name: str, value: Any, *, ndim: int) -> NDArray[np.float64]:
-    """``value`` as a C-contiguous float64 array with ``ndim`` dimensions (the input is never modified).
+    """``value`` as a C-contiguous, aligned float64 array with ``ndim`` dimensions (the input is never modified).
 
     Masked arrays are refused: the kernels would read the masked values as if they were data.
     """
@@ -87,7 +87,9 @@ def real_array(name: str, value: Any, *, ndim: int) -> NDArray[np.float64]:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a real numeric array: {exc}") from None
     real_layout(name, array.dtype, array.shape, ndim=ndim)
-    return np.ascontiguousarray(array, dtype=np.float64)
+    # Aligned too: an unaligned buffer (as Dask's transfers can make) has the format "=d", which a Python
+    # memoryview cannot index, and C may not read a double from any address.
+    return np.require(array, dtype=np.float64, requirements=["C", "A"])
 
 
 def not_masked(name: str, value: object) -> None:
