@@ -77,7 +77,14 @@ def positive_seconds(name: str, value: object, *, maximum: float = MAX_SECONDS) 
 
 
 def real_array(name: str, value: Any, *, ndim: int) -> NDArray[np.float64]:
-    """``value`` as a C-contiguous, aligned float64 array with ``ndim`` dimensions (the input is never modified).
+    """``value`` as a C-contiguous, aligned float64 array with ``ndim`` dimensions (the input is never modified)."""
+    # Aligned too: an unaligned buffer (as Dask's transfers can make) has the format "=d", which a Python
+    # memoryview cannot index, and C may not read a double from any address.
+    return np.require(real_numeric_array(name, value, ndim=ndim), dtype=np.float64, requirements=["C", "A"])
+
+
+def real_numeric_array(name: str, value: Any, *, ndim: int) -> NDArray[Any]:
+    """``value`` as an array of a real numeric dtype with ``ndim`` dimensions, as is (no conversion).
 
     Masked arrays are refused: the kernels would read the masked values as if they were data.
     """
@@ -87,9 +94,7 @@ def real_array(name: str, value: Any, *, ndim: int) -> NDArray[np.float64]:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a real numeric array: {exc}") from None
     real_layout(name, array.dtype, array.shape, ndim=ndim)
-    # Aligned too: an unaligned buffer (as Dask's transfers can make) has the format "=d", which a Python
-    # memoryview cannot index, and C may not read a double from any address.
-    return np.require(array, dtype=np.float64, requirements=["C", "A"])
+    return array
 
 
 def not_masked(name: str, value: object) -> None:

@@ -218,9 +218,7 @@ def blur_rows(pixels: NDArray[np.float64], rows: Chunks, radius: int, impl: Impl
     """The blurred image's rows in ``rows``, restarting the running sums at each of its chunks; the rows
     outside it are left unset. ``pixels`` is a C-contiguous float64 image."""
     height, width = pixels.shape
-    # Each chunk at work holds 9 rows of running sums, padded by r on both sides (ext/blur.pyx).
-    _validate.fits_in_memory("radius", 9 * 8 * (width + 2 * radius) * min(workers, len(rows)),
-                             f"the running sums for radius {radius}")
+    check_running_sums_fit(width, radius, min(workers, len(rows)))
     out = np.empty(height * width, dtype=np.float64)
     job = Job(
         "blur", "box_blur_rows", rows,
@@ -228,6 +226,12 @@ def blur_rows(pixels: NDArray[np.float64], rows: Chunks, radius: int, impl: Impl
     )
     run(job, impl, workers, mode)
     return out.reshape(height, width)
+
+
+def check_running_sums_fit(width: int, radius: int, chunks_at_once: int) -> None:
+    # Each chunk at work holds 9 rows of running sums, padded by r on both sides (ext/blur.pyx).
+    _validate.fits_in_memory("radius", 9 * 8 * (width + 2 * radius) * chunks_at_once,
+                             f"the running sums for radius {radius}")
 
 
 def blur_rows_per_chunk(radius: int) -> int:

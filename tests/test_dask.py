@@ -1,0 +1,184 @@
+"""gilkit.dask: the in-memory results, bit for bit, on Dask's threads, its processes and a real LocalCluster."""
+
+import os
+
+import numpy as np
+import pytest
+from procs import wait_until
+from support import FREE_THREADED, gil_enabled, needs_native
+from test_validation import BAD_CALLS
+
+import gilkit
+from gilkit.kernels import blur_rows_per_chunk
+
+NEEDS = 'gilkit.dask needs Dask: pip install "gilkit[dask]"'
+da = pytest.importorskip("dask.array", reason=NEEDS)
+distributed = pytest.importorskip("distributed", reason=NEEDS)
+gd = pytest.importorskip("gilkit.dask", reason=NEEDS)
+
+RNG = np.random.default_rng(14)
+IMAGE = RNG.random((150, 90))
+VALUES = RNG.standard_normal(3 * gilkit.kernels.SUM_SQUARES_PER_CHUNK + 1234)
+WINDOW = {"xmin": -0.75, "xmax": -0.7, "ymin": 0.1, "ymax": 0.15}
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
+    """A real LocalCluster of 2 single-threaded worker processes, and its Client; closed at the end of the module,
+    when its worker processes must be gone."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            workers = list(client.run(os.getpid).values())
+            yield client
+    wait_until(lambda: not any(_alive(pid) for pid in workers), 30, "the cluster's worker processes to end")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended; only its parent has yet to reap it
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture(params=["threads", "cluster"])
+def compute(request):
+    """Compute dask collections on the threaded scheduler, or on the LocalCluster."""
+    if request.param == "threads":
+        return lambda *collections: da.compute(*collections, scheduler="threads")
+    client = request.getfixturevalue("cluster_client")
+    return lambda *collections: tuple(client.compute(list(collections), sync=True))
+
+
+@pytest.mark.parametrize("chunks", [512, (7, 40), (64, -1), 1], ids=lambda c: f"chunks={c}")
+def test_mandelbrot_tiles_give_the_in_memory_image_bit_for_bit(impl, compute, chunks):
+    width, height = (23, 11) if chunks == 1 else (90, 70)
+    lazy = gd.mandelbrot(width, height, chunks=chunks, max_iter=200, impl=impl, **WINDOW)
+    (image,) = compute(lazy)
+    assert image.dtype == np.int32 and lazy.shape == image.shape == (height, width)
+    np.testing.assert_array_equal(image, gilkit.mandelbrot(width, height, max_iter=200, impl=impl, **WINDOW))
+
+
+def test_count_primes_and_estimate_pi_give_the_in_memory_results(impl, compute):
+    n, samples = 3 * gilkit.kernels.PRIMES_PER_SEGMENT + 12345, 2 * gilkit.kernels.PI_SAMPLES_PER_CHUNK + 77
+    span = gilkit.kernels.PRIMES_PER_SEGMENT
+    primes, pi = compute(gd.count_primes(n, chunks=span, impl=impl),
+                         gd.estimate_pi(samples, seed=5, chunks=1, impl=impl))
+    assert primes == gilkit.count_primes(n)
+    assert pi.hex() == gilkit.estimate_pi(samples, seed=5).hex()
+    assert (compute(gd.count_primes(1, impl=impl))[0], compute(gd.count_primes(2, impl=impl))[0]) == (0, 1)
+
+
+@pytest.mark.parametrize("chunks", [1000, gilkit.kernels.SUM_SQUARES_PER_CHUNK, 100_000, -1],
+                         ids=lambda c: f"chunks={c}")
+def test_sum_squares_adds_the_kernels_chunk_sums_in_order_whatever_the_chunks(impl, compute, chunks):
+    (total,) = compute(gd.sum_squares(da.from_array(VALUES, chunks=chunks), impl=impl))
+    assert type(total) is float
+    assert total.hex() == gilkit.sum_squares(VALUES).hex()
+    assert compute(gd.sum_squares(da.zeros(0, chunks=1), impl=impl)) == (0.0,)
+
+
+@pytest.mark.parametrize("radius", [0, 2, 70, 200])
+def test_box_blur_is_bit_for_bit_where_the_chunks_align(impl, compute, radius):
+    rows = blur_rows_per_chunk(radius)
+    (blurred,) = compute(gd.box_blur(da.from_array(IMAGE, chunks=(rows, -1)), radius, impl=impl))
+    np.testing.assert_array_equal(blurred, gilkit.box_blur(IMAGE, radius))
+
+
+@pytest.mark.parametrize("chunks", [(40, 30), (64, 17), (150, 45)], ids=lambda c: f"chunks={c}")
+@pytest.mark.parametrize("radius", [1, 5, 100])
+def test_box_blur_within_rounding_elsewhere(impl, compute, chunks, radius):
+    lazy = gd.box_blur(da.from_array(IMAGE, chunks=chunks), radius, impl=impl)
+    (blurred,) = compute(lazy)
+    assert lazy.chunks == da.from_array(IMAGE, chunks=chunks).chunks or radius >= min(IMAGE.shape)
+    np.testing.assert_allclose(blurred, gilkit.box_blur(IMAGE, radius), rtol=1e-12, atol=0)
+
+
+def test_box_blur_reads_any_real_dtype_like_the_kernel():
+    pixels = (IMAGE * 1000).astype(np.uint16)
+    np.testing.assert_array_equal(gd.box_blur(da.from_array(pixels, chunks=(64, -1)), 3).compute(scheduler="sync"),
+                                  gilkit.box_blur(pixels, 3))
+
+
+def test_the_processes_scheduler_gives_the_same_results():
+    arrays = (gd.mandelbrot(40, 30, chunks=16, max_iter=100, impl="python", **WINDOW), gd.box_blur(IMAGE, 2))
+    image, blurred = da.compute(*arrays, scheduler="processes", num_workers=2)
+    np.testing.assert_array_equal(image, gilkit.mandelbrot(40, 30, max_iter=100, **WINDOW))
+    np.testing.assert_array_equal(blurred, gilkit.box_blur(IMAGE, 2))
+    # Computed apart from the arrays: dask 2026.8's compute() returns mixed arrays and delayed out of order.
+    graphs = (gd.count_primes(10**6), gd.estimate_pi(10**6, seed=1), gd.sum_squares(VALUES))
+    assert da.compute(*graphs, scheduler="processes", num_workers=2) == (
+        78498, gilkit.estimate_pi(10**6, seed=1), gilkit.sum_squares(VALUES))
+
+
+@needs_native
+def test_an_image_larger_than_memory_is_lazy_and_computes_only_the_tiles_read():
+    side = 2**20  # 4 TiB of int32
+    with pytest.raises(ValueError, match=r"width \* height is too large"):
+        gilkit.mandelbrot(side, side)
+    lazy = gd.mandelbrot(side, side, chunks=2**13, max_iter=20)  # 256 MiB a tile
+    corner = lazy[1000:1010, 2000:2010].compute(scheduler="sync")
+    grid = gilkit.kernels.MandelbrotGrid.checked(side, side, 20, -2.0, 1.0, -1.25, 1.25)
+    np.testing.assert_array_equal(corner, grid.tile((1000, 1010), (2000, 2010), "native"))
+    with pytest.raises(ValueError, match="chunks=512 makes 4,194,304 tasks, more than gilkit.dask.MAX_TASKS"):
+        gd.mandelbrot(side, side)
+
+
+MEMORY_ONLY = {"image-too-big"}  # the dask mandelbrot is not held in memory at once: one tile must fit
+SAME_ERRORS = [case for case in BAD_CALLS if case[0] not in MEMORY_ONLY]
+
+
+@pytest.mark.parametrize("function, args, kwargs", [case[1:4] for case in SAME_ERRORS], ids=[c[0] for c in SAME_ERRORS])
+def test_bad_arguments_get_the_in_memory_error_before_any_task_runs(function, args, kwargs):
+    with pytest.raises(Exception) as in_memory:
+        function(*args, **kwargs, impl="python")
+    with pytest.raises(in_memory.type) as lazy:
+        getattr(gd, function.__name__)(*args, **kwargs, impl="python")
+    assert str(lazy.value) == str(in_memory.value)
+
+
+@pytest.mark.parametrize("function, args", [(gd.mandelbrot, (10, 10)), (gd.count_primes, (100,)),
+                                            (gd.estimate_pi, (100,)), (gd.sum_squares, (VALUES,)),
+                                            (gd.box_blur, (IMAGE, 1))], ids=lambda f: getattr(f, "__name__", ""))
+def test_bad_impl_gets_the_in_memory_error(function, args):
+    with pytest.raises(ValueError) as in_memory:
+        getattr(gilkit, function.__name__)(*args, impl="cuda")
+    with pytest.raises(ValueError) as lazy:
+        function(*args, impl="cuda")
+    assert str(lazy.value) == str(in_memory.value)
+
+
+@pytest.mark.parametrize("function, chunks, error, message", [
+    (lambda c: gd.mandelbrot(100, 100, chunks=c), 0, ValueError, r"chunks \(rows\) must be >= 1, or -1"),
+    (lambda c: gd.mandelbrot(100, 100, chunks=c), (10, -2), ValueError, r"chunks \(columns\) must be >= 1, or -1"),
+    (lambda c: gd.mandelbrot(100, 100, chunks=c), (1, 2, 3), ValueError, "a pair .rows, columns., got 3 values"),
+    (lambda c: gd.mandelbrot(100, 100, chunks=c), "auto", TypeError, r"chunks \(rows\) must be an integer, not str"),
+    (lambda c: gd.mandelbrot(100, 100, chunks=c), 2.5, TypeError, r"chunks \(rows\) must be an integer"),
+    (lambda c: gd.mandelbrot(1000, 1000, chunks=c), 1, ValueError, "makes 1,000,000 tasks"),
+    (lambda c: gd.count_primes(10**6, chunks=c), 0, ValueError, "chunks must be >= 1"),
+    (lambda c: gd.count_primes(10**12, chunks=c), 10, ValueError, "makes 3,814,698 tasks"),
+    (lambda c: gd.estimate_pi(10**6, chunks=c), 1.0, TypeError, "chunks must be an integer"),
+], ids=["zero", "negative", "three", "auto", "float", "too-many-tiles", "primes-zero", "primes-too-many", "pi-float"])
+def test_bad_chunks(function, chunks, error, message):
+    with pytest.raises(error, match=message):
+        function(chunks)
+
+
+def test_dask_arrays_are_checked_from_their_metadata():
+    with pytest.raises(TypeError, match="image must be a real numeric array, not an array of dtype complex128"):
+        gd.box_blur(da.ones((4, 4), dtype=complex), 1)
+    with pytest.raises(ValueError, match="values must be 1-D, got 2-D"):
+        gd.sum_squares(da.ones((4, 4)))
+    with pytest.raises(TypeError, match="image must not be a masked array"):
+        gd.box_blur(da.from_array(np.ma.masked_array(IMAGE, mask=IMAGE > 0.5)), 1)
+    unknown = da.from_array(VALUES, chunks=1000)
+    unknown = unknown[unknown > 0]
+    with pytest.raises(ValueError, match=r"values has chunks of unknown size.*compute_chunk_sizes"):
+        gd.sum_squares(unknown)
+
+
+def test_worker_processes_keep_the_gil_as_the_build_has_it(cluster_client):
+    """On a free-threaded build, nothing the workers import (distributed, gilkit) may switch the GIL back on."""
+    enabled = cluster_client.run(gil_enabled)
+    assert len(enabled) == 2 and set(enabled.values()) == {not FREE_THREADED}
