@@ -23,6 +23,19 @@ def cpu_seconds(pid=None, session=None):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def child_processes(pid):
+    """Process ``pid``'s live children, but for multiprocessing's resource tracker: a helper each process
+    that uses multiprocessing starts once, and which ends when that process does."""
+    return {p for p, f in _stats() if int(f[1]) == pid and f[0] != "Z" and not _is_resource_tracker(p)}
+
+
+def _is_resource_tracker(pid):
+    try:
+        return b"multiprocessing.resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def session_processes(session):
     return [p for p, f in _stats() if int(f[3]) == session and f[0] != "Z"]
 

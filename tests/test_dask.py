@@ -1,14 +1,17 @@
 """gilkit.dask: the in-memory results, bit for bit, on Dask's threads, its processes and a real LocalCluster."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from procs import wait_until
+from procs import child_processes, wait_until
 from support import FREE_THREADED, gil_enabled, needs_native
 from test_validation import BAD_CALLS
 
 import gilkit
+from gilkit import demos
 from gilkit.kernels import blur_rows_per_chunk
 
 NEEDS = 'gilkit.dask needs Dask: pip install "gilkit[dask]"'
@@ -182,3 +185,56 @@ def test_worker_processes_keep_the_gil_as_the_build_has_it(cluster_client):
     """On a free-threaded build, nothing the workers import (distributed, gilkit) may switch the GIL back on."""
     enabled = cluster_client.run(gil_enabled)
     assert len(enabled) == 2 and set(enabled.values()) == {not FREE_THREADED}
+
+
+@needs_native
+def test_the_dask_demo_runs_every_scheduler_shows_the_dashboards_and_leaves_no_process():
+    lines = []
+    before = child_processes(os.getpid())  # e.g. gilkit's own process pool, kept for the next call
+    result = demos.dask_demo(rounds=1, announce=lines.append, sizes={"native": (64, 48), "python": (16, 12)})
+    assert [row[:2] for row in result.rows] == [[impl, name] for impl in ("native", "python") for name in (
+        "one thread (sync)", "threads: 2", "processes: 2", "LocalCluster: 2 workers x 1 thread",
+        "LocalCluster: 1 worker x 2 threads")]
+    assert len(lines) == 2 and all("dashboard http://" in line for line in lines), lines
+    assert all(row[2] > 0 and row[4] > 0 for row in result.rows), result.table()
+    wait_until(lambda: child_processes(os.getpid()) <= before, 30, "the demo's worker processes to end")
+
+
+LIMITED = """
+import resource, sys
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+import numpy as np
+import gilkit.dask as gd
+{code}
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+# Address space that Python reserves without using it, kept small: malloc arenas, OpenBLAS buffers.
+LEAN = {"MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def run_limited(code, limit, *args):
+    """Run ``code`` in a Python whose address space may not exceed ``limit`` bytes: its peak RSS in bytes."""
+    completed = subprocess.run([sys.executable, "-c", LIMITED.format(code=code), str(limit), *map(str, args)],
+                               capture_output=True, text=True, timeout=600, env={**os.environ, **LEAN})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return int(completed.stdout.split()[-1])
+
+
+@needs_native
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS bounds mmap and ru_maxrss is in KiB on Linux")
+def test_an_image_larger_than_the_address_space_allowed_is_blurred_band_by_band(tmp_path):
+    image, blurred, limit, radius = tmp_path / "image.npy", tmp_path / "blurred.npy", 768 << 20, 4
+    shape = (8192, 16384)  # 1 GiB of float64, integers: every blurred value is exact, whatever the bands
+    pixels = da.random.default_rng(14).integers(0, 256, shape, chunks=(512, -1)).astype(np.float64)
+    gd.write_npy(pixels, image)
+    with pytest.raises(AssertionError, match="MemoryError|Cannot allocate memory"):
+        run_limited("np.load(sys.argv[2])", limit, image)  # the control: the whole image does not fit
+    peak = run_limited(f"gd.write_npy(gd.box_blur(gd.read_npy(sys.argv[2], chunks=128), {radius}), sys.argv[3], "
+                       "scheduler='threads', num_workers=2)", limit, image, blurred)
+    assert peak < limit < image.stat().st_size
+    source, result = np.load(image, mmap_mode="r"), np.load(blurred, mmap_mode="r")
+    for rows in (slice(0, 200), slice(4000, 4300), slice(8000, 8192)):
+        above, below = max(rows.start - radius, 0), min(rows.stop + radius, shape[0])
+        expected = gilkit.box_blur(source[above:below], radius)[rows.start - above : rows.stop - above]
+        np.testing.assert_array_equal(result[rows], expected)

@@ -179,8 +179,17 @@ def test_asyncio_to_thread_keeps_the_loop_ticking_only_for_work_outside_the_gil(
             assert rows["await to_thread(kernel): native-gil"]["p50 ms"] >= 1, asyncio_result.table()
 
 
-def test_the_ctypes_demo_without_the_compiled_kernels_says_so():
-    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "ctypes"], capture_output=True, text=True,
+@pytest.mark.parametrize("demo", ["ctypes", "dask"])
+def test_a_demo_of_the_compiled_kernels_without_them_says_so(demo):
+    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", demo], capture_output=True, text=True,
                                timeout=60, env={**os.environ, "GILKIT_NO_EXTENSIONS": "1"})
     assert completed.returncode == 2 and completed.stdout == ""
     assert "needs the compiled kernels" in completed.stderr and "Traceback" not in completed.stderr
+
+
+@needs_native
+def test_the_dask_demo_without_dask_says_how_to_install_it():
+    hide_dask = "import sys; sys.modules['dask'] = None; from gilkit.cli import main; sys.exit(main(['demo', 'dask']))"
+    completed = subprocess.run([sys.executable, "-c", hide_dask], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert 'pip install "gilkit[dask]"' in completed.stderr and "Traceback" not in completed.stderr

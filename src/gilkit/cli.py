@@ -98,7 +98,7 @@ def build_parser():
     b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
                    help="print two saved runs side by side instead of measuring")
 
-    d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive, ctypes, asyncio")
+    d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive, ctypes, asyncio, dask")
     demos = d.add_subparsers(dest="demo", required=True, parser_class=_Parser)
     io = demos.add_parser("io", help="threads help blocking I/O even with the GIL; not pure-Python work")
     io.add_argument("--threads", type=_count(256), default=4)
@@ -114,7 +114,9 @@ def build_parser():
     foreign.add_argument("--rounds", type=_count(1000), default=5, help="timed rounds per variant")
     loop = demos.add_parser("asyncio", help="an event loop's ticks while I/O and kernels run in it or beside it")
     loop.add_argument("--requests", type=_count(256), default=8, help="concurrent TCP requests")
-    for demo in (io, locks, responsive, foreign, loop):
+    scaling = demos.add_parser("dask", help="Dask's threads, processes and a LocalCluster: native vs pure-Python tiles")
+    scaling.add_argument("--rounds", type=_count(1000), default=3, help="timed rounds per (impl, scheduler)")
+    for demo in (io, locks, responsive, foreign, loop, scaling):
         demo.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     pr = commands.add_parser("probe", help="does a statement release the GIL, and will threads help?")
@@ -184,6 +186,16 @@ def _demo(args):
         result = demos.ctypes_demo(rounds=args.rounds)
     elif args.demo == "asyncio":
         result = demos.asyncio_demo(requests=args.requests)
+    elif args.demo == "dask":
+        if not _implementations.NATIVE_AVAILABLE:
+            print(f"gilkit demo dask needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
+                  file=sys.stderr)
+            return 2
+        try:
+            result = demos.dask_demo(rounds=args.rounds)
+        except ImportError as exc:
+            print(f"gilkit demo dask: {exc}", file=sys.stderr)
+            return 2
     elif args.gui:
         return _gui(args)
     else:

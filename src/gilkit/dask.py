@@ -17,6 +17,7 @@ build), paying for the transfers. ``gilkit demo dask`` measures it.
 """
 
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ from . import _validate, kernels
 from ._executor import Chunks
 from ._implementations import Impl, kernel_module
 
-__all__ = ["MAX_TASKS", "box_blur", "count_primes", "estimate_pi", "mandelbrot", "sum_squares"]
+__all__ = ["MAX_TASKS", "box_blur", "count_primes", "estimate_pi", "mandelbrot", "read_npy", "sum_squares", "write_npy"]
 
 #: The most tasks one call may make: a graph much larger costs the scheduler more than its tasks gain.
 MAX_TASKS = 100_000
@@ -191,7 +192,97 @@ def _dask_array(name: str, value: object, *, ndim: int) -> da.Array:
         return da.from_array(_validate.real_numeric_array(name, value, ndim=ndim))
     _validate.not_masked(name, value._meta)
     _validate.real_layout(name, value.dtype, value.shape, ndim=ndim)
-    if any(math.isnan(size) for size in value.shape):
-        raise ValueError(f"{name} has chunks of unknown size, shape {value.shape}: call {name}.compute_chunk_sizes() "
-                         "first")
+    _known_chunks(name, value)
     return value
+
+
+def _known_chunks(name: str, array: da.Array) -> None:
+    if any(math.isnan(size) for size in array.shape):
+        raise ValueError(f"{name} has chunks of unknown size, shape {array.shape}: call {name}.compute_chunk_sizes() "
+                         "first")
+
+
+#: read_npy's default chunk: whole rows, about this many bytes.
+NPY_CHUNK_BYTES = 32 << 20
+
+
+def read_npy(path: str | os.PathLike[str], *, chunks: int | None = None) -> da.Array:
+    """A .npy file as a lazy dask array of row bands (``chunks`` rows each; default: about 32 MiB).
+
+    Each task memory-maps only its own band of the file, for as long as the band is in use: the process
+    never maps nor holds the whole file, so an image larger than memory, or than the address space a
+    process is allowed (RLIMIT_AS), can be blurred band by band and written back by :func:`write_npy`.
+    ``np.load(path, mmap_mode="r")`` would map the whole file at once.
+    """
+    path = os.fspath(path)
+    shape, dtype, offset = _npy_layout(path)
+    row_bytes = dtype.itemsize * math.prod(shape[1:])
+    rows = max(1, NPY_CHUNK_BYTES // max(row_bytes, 1)) if chunks is None else _validate.integer("chunks", chunks,
+                                                                                                   minimum=1)
+    bands = da.core.normalize_chunks((rows, *shape[1:]), shape)
+    return da.map_blocks(_mapped_rows, path, offset, dtype, chunks=bands, dtype=dtype,
+                         meta=np.empty((0,) * len(shape), dtype=dtype), token="read_npy")
+
+
+def _npy_layout(path: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, offset of the data) of a C-order .npy file of plain numbers, read from its header."""
+    with open(path, "rb") as file:
+        try:
+            version = np.lib.format.read_magic(file)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            shape, fortran_order, dtype = read_header[version](file)
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"{path} is not a .npy file of version 1.0 or 2.0: {exc}") from None
+        offset = file.tell()
+    if fortran_order:
+        raise ValueError(f"{path} holds a Fortran-order array, whose rows are not contiguous in the file")
+    if not shape or dtype.hasobject:
+        raise ValueError(f"{path} holds {'Python objects' if dtype.hasobject else 'a 0-D array'}: read_npy reads "
+                         "arrays of numbers with at least one dimension")
+    return shape, dtype, offset
+
+
+def _mapped_rows(path: str, offset: int, dtype: np.dtype, block_info: dict[Any, Any]) -> NDArray[Any]:
+    (start, _), *_ = block_info[None]["array-location"]
+    shape = block_info[None]["chunk-shape"]
+    if math.prod(shape) == 0:
+        return np.empty(shape, dtype=dtype)  # nothing to map
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset + start * _row_bytes(shape, dtype), shape=shape)
+
+
+def _row_bytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    return dtype.itemsize * math.prod(shape[1:])
+
+
+def write_npy(array: da.Array, path: str | os.PathLike[str], **compute: Any) -> None:
+    """Compute ``array`` chunk by chunk into a new .npy file at ``path`` (``compute``: dask's compute
+    options, e.g. ``scheduler="threads"``): the header first, then each chunk through a memory map of
+    just the rows it covers. The whole array is never in memory, nor mapped."""
+    if not isinstance(array, da.Array):
+        raise TypeError(f"array must be a dask array, not {type(array).__name__}")
+    _known_chunks("array", array)
+    path = os.fspath(path)
+    header = {"descr": np.lib.format.dtype_to_descr(array.dtype), "fortran_order": False, "shape": array.shape}
+    with open(path, "wb") as file:
+        np.lib.format.write_array_header_2_0(file, header)
+        offset = file.tell()
+        file.truncate(offset + int(array.nbytes))
+    if array.nbytes:
+        # dask's annotations ask for an array; its docs accept any target with __setitem__.
+        da.store(array, _MappedRows(path, offset, array.shape, array.dtype), lock=False,  # type: ignore[arg-type]
+                 **compute)
+
+
+class _MappedRows:
+    """A .npy file's data as da.store writes it: each chunk through a map of the rows it covers."""
+
+    def __init__(self, path: str, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.path, self.offset, self.shape, self.dtype = path, offset, shape, dtype
+
+    def __setitem__(self, region: tuple[slice, ...], chunk: NDArray[Any]) -> None:
+        rows, *rest = region
+        start, stop, _ = rows.indices(self.shape[0])
+        mapped = np.memmap(self.path, dtype=self.dtype, mode="r+", offset=self.offset + start * _row_bytes(
+            self.shape, self.dtype), shape=(stop - start, *self.shape[1:]))
+        mapped[(slice(None), *rest)] = chunk
+        mapped.flush()
