@@ -2,7 +2,8 @@
 # Regenerates benchmarks/results/ (the README's tables and plots) with one command:
 #   benchmarks/run.sh [PYTHON]      # PYTHON defaults to `python`; gilkit must be installed in it
 # Writes <build>-info.txt (the machine and build), <build>.json, <build>.png, <build>-bench.txt, the
-# demos' <build>-demo-*.txt, probe-examples-<build>[-load].txt, process-costs-<build>.txt and, where the peers are installed
+# demos' <build>-demo-*.txt, probe-examples-<build>[-load].txt, process-costs-<build>.txt, where Dask is installed
+# (pip install ".[dask]") <build>-demo-dask.txt and out-of-core-<build>.txt, and where the peers are installed
 # (pip install ".[peers]"), peers-<build>.txt, where <build> is "gil" or "freethreaded"; once both runs
 # exist, compare.txt and readme-tables.md set them side by side.
 set -euo pipefail
@@ -21,6 +22,10 @@ done
 "$py" ../probe_examples.py | tee "probe-examples-$build.txt"
 "$py" ../probe_examples.py --load | tee "probe-examples-$build-load.txt"
 "$py" ../process_costs.py | tee "process-costs-$build.txt"
+if "$py" -c 'import dask, distributed' 2>/dev/null; then
+  "$py" -m gilkit demo dask | tee "$build-demo-dask.txt"
+  "$py" ../out_of_core.py | tee "out-of-core-$build.txt"
+fi
 if "$py" -c 'import numba, scipy, cv2, threadpoolctl' 2>/dev/null; then
   "$py" ../peers.py | tee "peers-$build.txt"
 fi
