@@ -3,7 +3,8 @@
     python benchmarks/out_of_core.py [--rows 16384] [--columns 32768] [--limit-mib 1024] [--dir DIR]
 
 Writes a float64 image of integers (rows x columns, 4 GiB by default) with gilkit.dask.write_npy, then
-runs each pipeline in a fresh Python and reports its time and peak RSS (ru_maxrss):
+runs each pipeline in a fresh Python and reports its time and peak RSS (VmHWM: ru_maxrss would include
+the RSS of the process that forked it):
 
 * ``read_npy -> box_blur -> write_npy`` (Dask's threads), under an address-space limit below the
   image's size, and again without one;
@@ -39,7 +40,8 @@ import gilkit.dask as gd
 image, out, radius, chunks = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 started = time.perf_counter()
 {code}
-print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(time.perf_counter() - started, int(peak) * 1024)
 """
 PIPELINES = {
     "read_npy -> box_blur -> write_npy":
@@ -55,9 +57,9 @@ LEAN = {"MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1"}
 
 def run(pipeline, limit, image, out, radius, chunks):
     """(seconds, peak RSS bytes) of one pipeline in a fresh Python, or the last line of its error."""
-    completed = subprocess.run(
-        [sys.executable, "-c", CHILD.format(code=PIPELINES[pipeline]), str(limit), image, out, str(radius), str(chunks)],
-        capture_output=True, text=True, env={**os.environ, **LEAN})
+    arguments = [str(limit), image, out, str(radius), str(chunks)]
+    completed = subprocess.run([sys.executable, "-c", CHILD.format(code=PIPELINES[pipeline]), *arguments],
+                               capture_output=True, text=True, env={**os.environ, **LEAN})
     if completed.returncode:
         return completed.stderr.strip().splitlines()[-1]
     seconds, peak = completed.stdout.split()[-2:]

@@ -33,8 +33,10 @@ except ImportError as exc:  # the core package runs without Dask
 from . import _validate, kernels
 from ._executor import Chunks
 from ._implementations import Impl, kernel_module
+from ._info import free_threaded_build
 
-__all__ = ["MAX_TASKS", "box_blur", "count_primes", "estimate_pi", "mandelbrot", "read_npy", "sum_squares", "write_npy"]
+__all__ = ["MAX_TASKS", "box_blur", "cluster_config", "count_primes", "estimate_pi", "mandelbrot", "read_npy",
+           "sum_squares", "write_npy"]
 
 #: The most tasks one call may make: a graph much larger costs the scheduler more than its tasks gain.
 MAX_TASKS = 100_000
@@ -42,6 +44,17 @@ MAX_TASKS = 100_000
 TILE = 512
 #: count_primes' and estimate_pi's default numbers (or samples) a task: 16 of the kernels' chunks.
 SPAN = 16 * kernels.PRIMES_PER_SEGMENT
+
+
+def cluster_config() -> dict[str, Any]:
+    """The ``dask.config`` a ``dask.distributed`` cluster started from this interpreter needs (set it while
+    the cluster starts: ``with dask.config.set(cluster_config()): LocalCluster(...)``).
+
+    On a free-threaded build, the workers' sampling profiler is switched off: it reads other threads'
+    frames from ``sys._current_frames()``, a use-after-free without the GIL (python/cpython#152355),
+    which crashed workers here within a minute of work. Elsewhere, nothing.
+    """
+    return {"distributed.worker.profile.enabled": False} if free_threaded_build() else {}
 
 
 def mandelbrot(width: int, height: int, *, chunks: int | tuple[int, int] = TILE, max_iter: int = 256,
