@@ -14,6 +14,9 @@ The scheduler is the caller's choice, and the lesson is the GIL's one level up: 
 scheduler runs ``impl="native"`` tasks in parallel because they release the GIL; ``impl="python"`` tasks
 need the processes scheduler or a ``dask.distributed`` cluster of single-threaded workers (on a GIL
 build), paying for the transfers. ``gilkit demo dask`` measures it.
+
+:func:`read_npy` and :func:`write_npy` read and write a ``.npy`` file band by band, so an image larger
+than memory can be blurred; :func:`cluster_config` is what a distributed cluster needs on this build.
 """
 
 import math
