@@ -245,6 +245,9 @@ def test_an_image_larger_than_the_address_space_allowed_is_blurred_band_by_band(
         above, below = max(rows.start - radius, 0), min(rows.stop + radius, shape[0])
         expected = gilkit.box_blur(source[above:below], radius)[rows.start - above : rows.stop - above]
         np.testing.assert_array_equal(result[rows], expected)
+    del source, result
+    for path in (image, blurred):  # now, before the kernel writes their 2 GiB back to disk beside later tests
+        path.unlink()
 
 
 def test_cluster_config_switches_the_workers_profiler_off_only_without_a_gil(cluster_client):
