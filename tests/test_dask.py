@@ -213,8 +213,9 @@ import gilkit.dask as gd
 {code}
 print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")))
 """
-# Address space that Python reserves without using it, kept small: malloc arenas, OpenBLAS buffers.
-LEAN = {"MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1"}
+# Address space that Python reserves without using it, kept small: glibc's malloc arenas, OpenBLAS's
+# buffers, and the 1 GiB arena that mimalloc (the allocator of free-threaded CPython) reserves up front.
+LEAN = {"MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1", "MIMALLOC_ARENA_RESERVE": "64MiB"}
 
 
 def run_limited(code, limit, *args):
