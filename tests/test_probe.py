@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from support import FREE_THREADED, gil_enabled, needs_native
+from support import CALIBRATED_CALL_SECONDS, FREE_THREADED, gil_enabled, needs_native
 
 import gilkit
 from gilkit._steady import INSIDE, chunk_max_iter
@@ -18,10 +18,11 @@ def pure_python_loop():
 
 
 def compiled_chunk(impl):
-    """One compiled call of about 30 ms: a single chunk of rows inside the set (calibrated at the first
-    call, the probe's warm-up, so that collecting the tests needs no compiled kernel)."""
+    """One compiled call of a single chunk of rows inside the set, of CALIBRATED_CALL_SECONDS (calibrated at
+    the first call, the probe's warm-up, so that collecting the tests needs no compiled kernel)."""
     rows = gilkit.kernels.MANDELBROT_ROWS_PER_CHUNK
-    return lambda: gilkit.mandelbrot(1000, rows, max_iter=chunk_max_iter(1000, 0.03), impl=impl, **INSIDE)
+    return lambda: gilkit.mandelbrot(1000, rows, max_iter=chunk_max_iter(1000, CALIBRATED_CALL_SECONDS), impl=impl,
+                                     **INSIDE)
 
 
 KNOWN = [

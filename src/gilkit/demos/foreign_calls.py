@@ -47,10 +47,11 @@ def foreign_call(function: Callable[..., None], rows: int, max_iter: int) -> np.
     return out.reshape(rows, WIDTH)
 
 
-def ctypes_demo(rounds: int = 5) -> DemoResult:
-    """Each way of calling the loop probed on 1 and 2 threads: speedup, heartbeat, verdict."""
+def ctypes_demo(rounds: int = 5, call_seconds: float = CALL_SECONDS) -> DemoResult:
+    """Each way of calling the loop probed on 1 and 2 threads: speedup, heartbeat, verdict. One call takes
+    about ``call_seconds``, as calibrated on this machine."""
     rows = kernels.MANDELBROT_ROWS_PER_CHUNK
-    max_iter = chunk_max_iter(WIDTH, CALL_SECONDS)
+    max_iter = chunk_max_iter(WIDTH, call_seconds)
     released, held = foreign_rows(ctypes.CFUNCTYPE), foreign_rows(ctypes.PYFUNCTYPE)
     calls = {
         "ctypes CFUNCTYPE": lambda: foreign_call(released, rows, max_iter),
