@@ -36,16 +36,7 @@ def cluster_client():
         with distributed.Client(cluster) as client:
             workers = list(client.run(os.getpid).values())
             yield client
-    wait_until(lambda: not any(_alive(pid) for pid in workers), 30, "the cluster's worker processes to end")
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended; only its parent has yet to reap it
-        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    wait_until(lambda: not child_processes(os.getpid()) & set(workers), 30, "the cluster's worker processes to end")
 
 
 @pytest.fixture(params=["threads", "cluster"])

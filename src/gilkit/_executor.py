@@ -244,8 +244,8 @@ def _run_openmp(job: Job, workers: int, cancel: memoryview) -> Any:
         )
     fn = getattr(module, job.function + "_openmp")
     folded = job.initial
-    for first in range(0, len(job.chunks), OPENMP_BATCH):
-        chunks = job.chunks
+    chunks = job.chunks
+    for first in range(0, len(chunks), OPENMP_BATCH):
         starts = chunks.start + np.arange(first, min(first + OPENMP_BATCH, len(chunks)), dtype=np.int64) * chunks.size
         stops = np.minimum(starts + chunks.size, chunks.stop)
         threads = min(workers, len(starts))  # never more threads than chunks

@@ -178,19 +178,15 @@ def _demo(args):
         result = demos.io_demo(threads=args.threads, tasks=args.tasks)
     elif args.demo == "locks":
         result = demos.locks_demo(threads=args.threads, updates=args.updates)
+    elif args.demo in ("ctypes", "dask") and not _implementations.NATIVE_AVAILABLE:
+        print(f"gilkit demo {args.demo} needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
+              file=sys.stderr)
+        return 2
     elif args.demo == "ctypes":
-        if not _implementations.NATIVE_AVAILABLE:
-            print(f"gilkit demo ctypes needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
-                  file=sys.stderr)
-            return 2
         result = demos.ctypes_demo(rounds=args.rounds)
     elif args.demo == "asyncio":
         result = demos.asyncio_demo(requests=args.requests)
     elif args.demo == "dask":
-        if not _implementations.NATIVE_AVAILABLE:
-            print(f"gilkit demo dask needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
-                  file=sys.stderr)
-            return 2
         try:
             result = demos.dask_demo(rounds=args.rounds)
         except ImportError as exc:

@@ -21,7 +21,7 @@ than memory can be blurred; :func:`cluster_config` is what a distributed cluster
 
 import math
 import os
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -232,9 +232,8 @@ def read_npy(path: str | os.PathLike[str], *, chunks: int | None = None) -> da.A
     """
     path = os.fspath(path)
     shape, dtype, offset = _npy_layout(path)
-    row_bytes = dtype.itemsize * math.prod(shape[1:])
-    rows = max(1, NPY_CHUNK_BYTES // max(row_bytes, 1)) if chunks is None else _validate.integer("chunks", chunks,
-                                                                                                   minimum=1)
+    rows = (max(1, NPY_CHUNK_BYTES // max(_row_bytes(shape, dtype), 1)) if chunks is None
+            else _validate.integer("chunks", chunks, minimum=1))
     bands = da.core.normalize_chunks((rows, *shape[1:]), shape)
     return da.map_blocks(_mapped_rows, path, offset, dtype, chunks=bands, dtype=dtype,
                          meta=np.empty((0,) * len(shape), dtype=dtype), token="read_npy")
@@ -263,7 +262,13 @@ def _mapped_rows(path: str, offset: int, dtype: np.dtype, block_info: dict[Any, 
     shape = block_info[None]["chunk-shape"]
     if math.prod(shape) == 0:
         return np.empty(shape, dtype=dtype)  # nothing to map
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset + start * _row_bytes(shape, dtype), shape=shape)
+    return _map_rows(path, offset, dtype, start, shape, "r")
+
+
+def _map_rows(path: str, offset: int, dtype: np.dtype, start: int, shape: tuple[int, ...],
+              mode: Literal["r", "r+"]) -> np.memmap:
+    """A memory map of ``shape[0]`` rows of the .npy data at ``offset``, from row ``start`` on."""
+    return np.memmap(path, dtype=dtype, mode=mode, offset=offset + start * _row_bytes(shape, dtype), shape=shape)
 
 
 def _row_bytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
@@ -298,7 +303,6 @@ class _MappedRows:
     def __setitem__(self, region: tuple[slice, ...], chunk: NDArray[Any]) -> None:
         rows, *rest = region
         start, stop, _ = rows.indices(self.shape[0])
-        mapped = np.memmap(self.path, dtype=self.dtype, mode="r+", offset=self.offset + start * _row_bytes(
-            self.shape, self.dtype), shape=(stop - start, *self.shape[1:]))
+        mapped = _map_rows(self.path, self.offset, self.dtype, start, (stop - start, *self.shape[1:]), "r+")
         mapped[(slice(None), *rest)] = chunk
         mapped.flush()
