@@ -65,6 +65,12 @@ def test_count_primes_across_segment_edges(impl, workers, n):
     assert gilkit.count_primes(n, impl=impl, workers=workers) == reference.count_primes(n)
 
 
+def test_count_primes_between_takes_unaligned_base_primes(impl):
+    n = gilkit.kernels.PRIMES_PER_SEGMENT + 999
+    primes = unaligned(gilkit.kernels.base_primes(n))
+    assert gilkit.kernels.count_primes_between(primes, 0, n + 1, impl) == reference.count_primes(n)
+
+
 def test_count_primes_known_values():
     assert gilkit.count_primes(10**7, impl="python" if not gilkit.NATIVE_AVAILABLE else "native") == 664579
     assert gilkit.count_primes(np.int64(10**6), impl="python") == 78498
@@ -121,9 +127,9 @@ def test_box_blur_nan_and_infinity_stay_inside_their_windows(impl, workers):
 
 
 def unaligned(values):
-    """The same float64 values at an odd address (as Dask's transfers can deliver them)."""
+    """The same values at an odd address (as Dask's transfers can deliver them)."""
     raw = np.zeros(values.nbytes + 1, dtype=np.uint8)
-    moved = np.frombuffer(raw[1:], dtype=np.float64)
+    moved = np.frombuffer(raw[1:], dtype=values.dtype)
     moved[...] = values
     assert not moved.flags.aligned
     return moved
