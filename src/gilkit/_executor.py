@@ -79,6 +79,14 @@ class Job:
     fold: Fold = _keep
     initial: Any = None
 
+    def __post_init__(self) -> None:
+        # The chunk functions index raw buffers. An input at an odd address (as Dask's transfers deliver
+        # them) has a buffer format such as "=d" that a Python memoryview cannot index, and C should not
+        # read a number from it: such an input is copied. Outputs are the kernels' own fresh arrays.
+        arrays = tuple(array if index in self.outputs else np.require(array, requirements=["C", "A"])
+                       for index, array in enumerate(self.arrays))
+        object.__setattr__(self, "arrays", arrays)
+
 
 def run(job: Job, impl: Impl, workers: int, mode: Mode) -> Any:
     """The chunk results folded in chunk order (``job.initial`` when the chunks only write arrays)."""

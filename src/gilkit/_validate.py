@@ -77,10 +77,8 @@ def positive_seconds(name: str, value: object, *, maximum: float = MAX_SECONDS) 
 
 
 def real_array(name: str, value: Any, *, ndim: int) -> NDArray[np.float64]:
-    """``value`` as a C-contiguous, aligned float64 array with ``ndim`` dimensions (the input is never modified)."""
-    # Aligned too: an unaligned buffer (as Dask's transfers can make) has the format "=d", which a Python
-    # memoryview cannot index, and C may not read a double from any address.
-    return np.require(real_numeric_array(name, value, ndim=ndim), dtype=np.float64, requirements=["C", "A"])
+    """``value`` as a C-contiguous float64 array with ``ndim`` dimensions (the input is never modified)."""
+    return np.ascontiguousarray(real_numeric_array(name, value, ndim=ndim), dtype=np.float64)
 
 
 def real_numeric_array(name: str, value: Any, *, ndim: int) -> NDArray[Any]:

@@ -133,11 +133,8 @@ def count_primes_between(base_primes: NDArray[np.int64], start: int, stop: int, 
                          mode: Mode = "threads") -> int:
     """How many primes lie in [start, stop) (start a multiple of the segment size, stop - 1 at most the n
     of ``base_primes``), segment by segment as count_primes sieves them."""
-    # Aligned: base primes sent between Dask workers can arrive at an odd address, which a Python
-    # memoryview cannot index ("=q") and C should not read an int64 from.
-    aligned_primes = np.require(base_primes, dtype=np.int64, requirements=["C", "A"])
     job = Job(
-        "primes", "count_primes_segment", Chunks(stop, PRIMES_PER_SEGMENT, start), arrays=(aligned_primes,),
+        "primes", "count_primes_segment", Chunks(stop, PRIMES_PER_SEGMENT, start), arrays=(base_primes,),
         chunk_result=np.int64, fold=operator.add, initial=0,
     )
     return run(job, impl, workers, mode)
