@@ -149,13 +149,14 @@ def sum_squares(values: ArrayLike, *, impl: Impl = "native") -> Delayed:
     array = _dask_array("values", values, ndim=1)
     impl = _validate.implementation(impl)
     unit = kernels.SUM_SQUARES_PER_CHUNK
-    aligned = array.rechunk(_aligned(array.chunks[0], unit))
-    partials = aligned.map_blocks(_square_sums, impl, chunks=(tuple(-(-size // unit) for size in aligned.chunks[0]),),
-                                  dtype=np.float64, meta=np.empty(0), token="square_sums")
+    rechunked = array.rechunk(_on_unit_boundaries(array.chunks[0], unit))
+    sums_per_block = tuple(-(-size // unit) for size in rechunked.chunks[0])
+    partials = rechunked.map_blocks(_square_sums, impl, chunks=(sums_per_block,), dtype=np.float64, meta=np.empty(0),
+                                    token="square_sums")
     return dask.delayed(kernels.add_in_order, pure=True)(partials)
 
 
-def _aligned(chunks: tuple[int, ...], unit: int) -> tuple[int, ...]:
+def _on_unit_boundaries(chunks: tuple[int, ...], unit: int) -> tuple[int, ...]:
     """``chunks`` if each one but the last is a multiple of ``unit``, else chunks of the nearest multiple."""
     if all(size % unit == 0 for size in chunks[:-1]):
         return chunks
