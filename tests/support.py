@@ -5,7 +5,7 @@ The facts are imported from gilkit, never re-implemented here."""
 import pytest
 
 import gilkit
-from gilkit._info import free_threaded_build, gil_enabled
+from gilkit._build import free_threaded_build, gil_enabled
 from gilkit._registry import WORKLOADS
 from gilkit._switch import NO_EXTENSIONS_ENV, extensions_disabled
 

@@ -4,33 +4,13 @@ import datetime
 import os
 import platform
 import sys
-import sysconfig
 
 import numpy as np
 
 from . import _cpus, _implementations
+from ._build import build_label, free_threaded_build, gil_enabled
 from ._executor import get_start_method
 from ._version import __version__
-
-
-def free_threaded_build():
-    """True on a CPython built with --disable-gil (3.13t, 3.14t)."""
-    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-
-
-def gil_enabled():
-    """Whether the GIL is enabled right now (always True before Python 3.13)."""
-    return sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
-
-
-def build_label():
-    """e.g. 'CPython 3.11.7 (GIL)' or 'CPython 3.13.5t (free-threaded, GIL disabled)'."""
-    version = platform.python_version() + ("t" if free_threaded_build() else "")
-    if free_threaded_build():
-        state = "free-threaded, GIL " + ("enabled" if gil_enabled() else "disabled")
-    else:
-        state = "GIL"
-    return f"{platform.python_implementation()} {version} ({state})"
 
 
 def cpu_model():

@@ -9,7 +9,8 @@ import os
 import sys
 
 from . import _implementations, _validate, bench, report
-from ._info import build_label, info
+from ._build import build_label
+from ._info import info
 from ._registry import KERNELS
 from ._validate import MAX_WORKERS, MODES
 from ._version import __version__

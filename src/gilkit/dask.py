@@ -36,7 +36,7 @@ except ImportError as exc:  # the core package runs without Dask
 from . import _validate, kernels
 from ._executor import Chunks
 from ._implementations import Impl, kernel_module
-from ._info import free_threaded_build
+from ._build import free_threaded_build
 
 __all__ = ["MAX_TASKS", "box_blur", "cluster_config", "count_primes", "estimate_pi", "mandelbrot", "read_npy",
            "sum_squares", "write_npy"]

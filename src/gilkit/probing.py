@@ -18,9 +18,11 @@ from typing import Any
 
 from . import _validate
 from ._cpus import usable_cpus
-from ._info import build_label
+from ._build import build_label
 from ._text import aligned
-from .heartbeat import HeartbeatProbe, Verdict, verdict
+from ._durations import Durations
+from .heartbeat import HeartbeatProbe, gil_share_ms, gil_wait
+from .verdict import Evidence, Verdict, verdict
 
 #: A batch of calls lasts at least this long, so that timer and thread start-up costs vanish in it.
 BATCH_SECONDS = 0.2
@@ -115,7 +117,7 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
     call = functools.partial(fn, *args, **kwargs)
     calls = _calls_per_batch(call)
     runs: dict[int, list[_Run]] = {count: [] for count in counts}
-    heartbeat = HeartbeatProbe()  # never entered: it pools the beats of every round's one-thread run
+    lateness, control = Durations(), Durations()  # the beats of every round's one-thread run, pooled
     for _ in range(rounds):  # the worker counts interleaved, so a drift of the machine hits them alike
         for count in counts:
             if count > 1:
@@ -123,8 +125,8 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
                 continue
             with HeartbeatProbe() as beats:
                 runs[1].append(_timed_on_threads(call, 1, calls))
-            heartbeat.lateness_s += beats.lateness_s
-            heartbeat.control_lateness_s += beats.control_lateness_s
+            lateness += beats.lateness
+            control += beats.control
     times = {count: [run.wall_s for run in counted] for count, counted in runs.items()}
     single = times[1]
     scaling = [
@@ -136,16 +138,16 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
         for count in counts
     ]
     most = scaling[-1]
-    found = verdict(heartbeat.gil_median_ms, gil_p90_ms=heartbeat.gil_p90_ms,
-                    control_median_ms=heartbeat.control_median_ms,
-                    speedup=most.speedup_best, workers=most.workers, cpu_per_wall=most.cpu_per_wall,
-                    cpu_wait_share=most.cpu_wait_share, usable_cpus=usable_cpus(),
-                    one_thread_cpu_per_wall=scaling[0].cpu_per_wall)
+    found = verdict(Evidence(gil_wait(lateness, control), speedup=most.speedup_best, workers=most.workers,
+                             cpu_per_wall=most.cpu_per_wall, cpu_wait_share=most.cpu_wait_share,
+                             usable_cpus=usable_cpus(), one_thread_cpu_per_wall=scaling[0].cpu_per_wall))
     return ProbeReport(
-        label or str(getattr(fn, "__qualname__", repr(fn))), build_label(), calls, rounds,
-        min(single) / calls, statistics.median(single) / calls, scaling,
-        heartbeat.median_ms, heartbeat.p99_ms, heartbeat.max_ms, heartbeat.control_median_ms,
-        heartbeat.gil_median_ms, heartbeat.gil_p90_ms, heartbeat.gil_p99_ms, heartbeat.gil_max_ms, found,
+        label=label or str(getattr(fn, "__qualname__", repr(fn))), build=build_label(), calls=calls, rounds=rounds,
+        call_best_s=min(single) / calls, call_median_s=statistics.median(single) / calls, scaling=scaling,
+        heartbeat_median_ms=lateness.median_ms, heartbeat_p99_ms=lateness.p99_ms, heartbeat_max_ms=lateness.max_ms,
+        control_median_ms=control.median_ms, gil_median_ms=gil_share_ms(lateness, control, 0.5),
+        gil_p90_ms=gil_share_ms(lateness, control, 0.9), gil_p99_ms=gil_share_ms(lateness, control, 0.99),
+        gil_max_ms=gil_share_ms(lateness, control, 1.0), verdict=found,
     )
 
 

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from ._text import aligned
-from .heartbeat import verdict
+from .verdict import Evidence, GilWait, verdict
 
 Report = dict[str, Any]
 Cell = dict[str, Any]
@@ -96,11 +96,12 @@ def format_table(report: Report) -> str:
 def gil_verdict(cell: Cell, gil: bool = True) -> str:
     """The verdict of gilkit.heartbeat on the cell's heartbeat: the GIL's share of its lateness (reports
     from before the control heartbeat have only the raw lateness)."""
-    late = cell.get("gil_median_ms", cell["heartbeat_median_ms"])
+    late = cell["gil_median_ms"] if "gil_median_ms" in cell else cell.get("heartbeat_median_ms")
     if late is None:
         return "heartbeat not measured"
     control = cell.get("heartbeat_control_median_ms")
-    found = verdict(late, control_median_ms=math.nan if control is None else control, gil=gil)
+    cpu = math.nan if control is None else control
+    found = verdict(Evidence(GilWait(late, math.nan, cpu), gil=gil))
     if found.finding == "no GIL":
         return "no GIL"
     return f"{found.text}, heartbeat {late:.2f} ms late for the GIL"

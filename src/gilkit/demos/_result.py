@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .._info import build_label
+from .._build import build_label
 from .._text import aligned
 
 

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import kernels
-from .._info import gil_enabled
+from .._build import gil_enabled
 from .._validate import integer, positive_seconds
 from ._echo import echo_once, running_echo_server
 from ._result import DemoResult

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import _implementations
-from .._info import gil_enabled
+from .._build import gil_enabled
 from .._validate import integer
 from ._echo import SlowEchoServer, echo_once, running_echo_server
 from ._result import DemoResult

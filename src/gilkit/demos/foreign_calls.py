@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import _implementations, kernels
-from .._info import gil_enabled
+from .._build import gil_enabled
 from .._steady import INSIDE, chunk_max_iter
 from ..probing import probe
 from ._result import DemoResult

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _implementations
-from .._info import gil_enabled
+from .._build import gil_enabled
 from .._validate import integer
 from ._result import DemoResult
 

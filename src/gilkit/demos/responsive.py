@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _implementations, kernels
-from .._info import gil_enabled
+from .._build import gil_enabled
 from .._steady import INSIDE, chunk_max_iter
 from .._validate import positive_seconds
-from ..heartbeat import HeartbeatProbe, quantile, verdict
+from .._durations import Durations
+from ..heartbeat import HeartbeatProbe
+from ..verdict import Evidence, verdict
 from ._result import DemoResult
 
 #: How long one chunk of the background work takes: longer than a 16 ms frame, so holding the GIL shows.
@@ -29,9 +31,9 @@ def run_work(impl):
 
 def frame_stats(lateness_s, frame_s):
     """p50/p99/max lateness in ms and how many frames were missed (a frame late by k periods misses k)."""
-    ordered = sorted(lateness_s)
-    missed = sum(int(late // frame_s) for late in lateness_s)
-    return [1000 * statistics.median(ordered), 1000 * quantile(ordered, 0.99), 1000 * ordered[-1], missed, len(ordered)]
+    late = Durations.of(lateness_s)
+    missed = sum(int(seconds // frame_s) for seconds in lateness_s)
+    return [late.median_ms, late.p99_ms, late.max_ms, missed, len(late)]
 
 
 def _tick(frame_s, until, on_frame=None):
@@ -59,7 +61,7 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
         """The frame stats, then the control heartbeat's lateness and the meter's verdict on the GIL."""
         with HeartbeatProbe() as probe:
             lateness = tick()
-        found = verdict(probe.gil_median_ms, gil_p90_ms=probe.gil_p90_ms, control_median_ms=probe.control_median_ms)
+        found = verdict(Evidence(probe.gil_wait()))
         return [*frame_stats(lateness, frame_s), probe.control_median_ms, found.text]
 
     rows = [["idle", *metered(lambda: _tick(frame_s, time.perf_counter() + duration))]]
