@@ -1,4 +1,5 @@
-"""Fixtures every test module shares: each implementation in turn, worker counts, and the free-threading guard."""
+"""Fixtures every test module shares: each implementation in turn, worker counts, the free-threading guard,
+and an IPython shell."""
 
 import pytest
 from support import FREE_THREADED, gil_enabled, needs_native
@@ -32,3 +33,12 @@ def impl(request):
 @pytest.fixture(params=[1, 2, 3], ids=lambda w: f"workers={w}")
 def workers(request):
     return request.param
+
+
+@pytest.fixture(scope="session")
+def ipython():
+    """One IPython shell (it is a singleton) with ``%load_ext gilkit`` done, for the magics' tests."""
+    shell_module = pytest.importorskip("IPython.core.interactiveshell", reason="IPython is not installed")
+    shell = shell_module.InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "gilkit")
+    return shell

@@ -117,14 +117,6 @@ def test_a_bad_statement_is_one_line_and_exit_2(args, says):
     assert child.stderr.count("\n") == 1 and says in child.stderr and "Traceback" not in child.stderr, child.stderr
 
 
-@pytest.fixture(scope="module")
-def ipython():
-    shell_module = pytest.importorskip("IPython.core.interactiveshell", reason="IPython is not installed")
-    shell = shell_module.InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "gilkit")
-    return shell
-
-
 def test_the_line_magic_probes_in_the_users_namespace(ipython):
     ipython.run_cell("import time as clock")
     report = ipython.run_line_magic("gil", "-r 1 -w 1,2 -o clock.sleep(0.002)")

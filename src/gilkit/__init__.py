@@ -19,12 +19,14 @@ from ._registry import KERNELS
 from ._shared import shared_array
 from ._validate import MODES, Mode
 from ._version import __version__
+from .gil_timeline import GilTimeline, record_gil, timeline
 from .heartbeat import HeartbeatProbe
 from .kernels import box_blur, count_primes, estimate_pi, mandelbrot, sum_squares
 from .probing import ProbeReport, probe
 
 __all__ = [
     "ACTIVE_IMPLEMENTATION",
+    "GilTimeline",
     "HeartbeatProbe",
     "IMPLS",
     "ISA_VARIANT",
@@ -44,16 +46,19 @@ __all__ = [
     "load_ipython_extension",
     "mandelbrot",
     "probe",
+    "record_gil",
     "set_start_method",
     "shared_array",
     "shutdown",
     "sum_squares",
+    "timeline",
     "usable_cpus",
 ]
 
 
 def load_ipython_extension(ipython: object) -> None:
-    """``%load_ext gilkit`` in IPython or Jupyter: the ``%gil`` and ``%%gil`` magics (gilkit.probe)."""
+    """``%load_ext gilkit`` in IPython or Jupyter: the ``%gil`` and ``%%gil`` magics (gilkit.probe) and
+    ``%%giltimeline`` (gilkit.timeline)."""
     from ._ipython import load_ipython_extension as load
 
     load(ipython)

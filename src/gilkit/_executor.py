@@ -88,6 +88,41 @@ class Job:
         object.__setattr__(self, "arrays", arrays)
 
 
+class ChunkLog:
+    """The chunks run on this process's threads while the log is installed (gilkit.gil_timeline does):
+    (native thread id, kernel, start, stop) on time.perf_counter's clock. ``timer(fn, args)`` returns
+    ``(fn(*args), start, stop)`` with both times taken in compiled code right around the call, so that no
+    GIL switch falls between a time and the chunk."""
+
+    def __init__(self, timer: Callable[[ChunkFunction, tuple[Any, ...]], tuple[Any, float, float]]) -> None:
+        self.timer = timer
+        self.spans: list[tuple[int, str, float, float]] = []
+
+    def timed(self, fn: ChunkFunction, kernel: str) -> ChunkFunction:
+        def timed_chunk(*args: Any) -> Any:
+            value, start, stop = self.timer(fn, args)
+            self.spans.append((threading.get_native_id(), kernel, start, stop))
+            return value
+
+        return timed_chunk
+
+
+_chunk_log: ChunkLog | None = None
+
+
+@contextlib.contextmanager
+def logging_chunks(log: ChunkLog) -> Iterator[ChunkLog]:
+    """Log every chunk that runs inline or on threads (process and OpenMP chunks run out of sight)."""
+    global _chunk_log
+    if _chunk_log is not None:
+        raise RuntimeError("chunks are already being logged (one GIL timeline records at a time)")
+    _chunk_log = log
+    try:
+        yield log
+    finally:
+        _chunk_log = None
+
+
 def run(job: Job, impl: Impl, workers: int, mode: Mode) -> Any:
     """The chunk results folded in chunk order (``job.initial`` when the chunks only write arrays)."""
     with cancellation() as cancel:
@@ -96,6 +131,9 @@ def run(job: Job, impl: Impl, workers: int, mode: Mode) -> Any:
         if mode == "processes":
             return _run_processes(job, impl, workers)
         fn = chunk_function(impl, job.kernel, job.function)
+        log = _chunk_log
+        if log is not None:
+            fn = log.timed(fn, job.kernel)
         args = (*(array.data for array in job.arrays), *job.params)
         if workers == 1 or len(job.chunks) <= 1:
             return _run_inline(fn, args, job, cancel)

@@ -28,7 +28,7 @@ IMPLS: tuple[Impl, ...] = get_args(Impl)
 
 #: Every twin in gilkit._python has a compiled counterpart built from ext/<name>.pyx by setup.py.
 KERNEL_MODULES = tuple(sorted(module.name for module in pkgutil.iter_modules(_python.__path__)))
-HELPER_MODULES = ("_openmp", "_cpu", "_interrupt", "_heartbeat")
+HELPER_MODULES = ("_openmp", "_cpu", "_interrupt", "_heartbeat", "_gilsampler")
 
 
 def _best_isa(supported: tuple[str, ...]) -> str:

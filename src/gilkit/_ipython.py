@@ -3,13 +3,20 @@
 ``%gil [-w 1,2] [-r ROUNDS] [-o] STATEMENT`` probes a statement in the notebook's namespace;
 ``%%gil [options] [SETUP]`` probes the cell's body, after the setup code on its first line (like
 ``%%timeit``). ``-o`` returns the report as well as printing it.
+
+``%%giltimeline [-t THREADS] [-i MICROSECONDS] [-o] [SETUP]`` records the GIL while the cell runs
+(gilkit.gil_timeline) and draws the timeline inline: the cell as it is, on the notebook's thread, with
+any threads it starts; or with ``-t N``, the cell's body on N threads at once.
 """
 
 from typing import Any
 
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 
-from .probing import ProbeReport, StatementError, probe_statement
+from . import _validate
+from .gil_timeline import GilTimeline, checked_interval, record_gil, timeline_statement
+from .probing import ProbeReport, StatementError, compile_statement, probe_statement
 
 
 def _whole(option: str, text: str) -> int:
@@ -38,6 +45,42 @@ class GilMagics(Magics):
             return None
         print(report.table())
         return report if "o" in options else None
+
+
+    @cell_magic
+    def giltimeline(self, line: str, cell: str) -> GilTimeline | None:
+        """Record the GIL while the cell runs and draw its timeline (see gilkit.gil_timeline)."""
+        options, setup = self.parse_options(line, "t:i:o", posix=False, strict=False)
+        assert self.shell is not None  # a registered magic runs in a shell
+        try:
+            interval = checked_interval(_whole("-i", options.get("i", "200")) / 1e6)
+            threads = (_validate.integer("-t", _whole("-t", options["t"]), minimum=1, maximum=_validate.MAX_WORKERS)
+                       if "t" in options else None)
+            if threads is not None:
+                found = timeline_statement(cell, setup, self.shell.user_ns, threads=threads, interval=interval)
+            else:
+                run = compile_statement(cell, setup, self.shell.user_ns)
+                with record_gil(interval, label="%%giltimeline cell") as recorder:
+                    run()
+                found = recorder.timeline
+        except (TypeError, ValueError, StatementError) as exc:
+            raise UsageError(f"%%giltimeline: {exc}") from None
+        print(found.table())
+        _show(found)
+        return found if "o" in options else None
+
+
+def _show(found: GilTimeline) -> None:
+    """The picture inline, where matplotlib is installed."""
+    try:
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+    except ImportError:
+        print("(pip install 'gilkit[plot]' to see the picture)")
+        return
+    figure = found.plot()
+    display(figure)
+    plt.close(figure)
 
 
 def load_ipython_extension(ipython: Any) -> None:

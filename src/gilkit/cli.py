@@ -1,4 +1,5 @@
-"""The `gilkit` command: `gilkit info`, `gilkit bench`, `gilkit demo`, `gilkit probe`, `gilkit shell`."""
+"""The `gilkit` command: `gilkit info`, `gilkit bench`, `gilkit demo`, `gilkit probe`, `gilkit timeline`,
+`gilkit shell`."""
 
 import argparse
 import dataclasses
@@ -75,6 +76,15 @@ def _count(maximum):
 
 
 _seconds = _checked(_number, functools.partial(_validate.positive_seconds, "value"))
+
+
+def _interval_us(microseconds):
+    from .gil_timeline import checked_interval
+
+    return 1e6 * checked_interval(microseconds / 1e6)
+
+
+_microseconds = _checked(_number, _interval_us)
 _worker_counts = _checked(str, _counts)
 
 
@@ -129,6 +139,17 @@ def build_parser():
     pr.add_argument("--rounds", type=_count(1000), default=5, help="timed rounds (default: 5)")
     pr.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    tl = commands.add_parser("timeline", help="who holds the GIL, thread by thread: a picture, a trace, figures")
+    tl.add_argument("statement", help="Python code each thread runs once, e.g. 'gilkit.mandelbrot(3000, 2000)'")
+    tl.add_argument("-s", "--setup", action="append", default=[], metavar="CODE",
+                    help="code run once before, e.g. 'import gilkit' (repeatable)")
+    tl.add_argument("--threads", type=_count(MAX_WORKERS), default=2, help="threads that run it at once (default: 2)")
+    tl.add_argument("--interval", type=_microseconds, default=200.0, metavar="US",
+                    help="microseconds between samples (default: 200)")
+    tl.add_argument("-o", "--output", metavar="PNG", help="draw the timeline (needs matplotlib: gilkit[plot])")
+    tl.add_argument("--trace", metavar="JSON", help="write a Chrome trace that ui.perfetto.dev opens")
+    tl.add_argument("--json", action="store_true", help="print the figures as JSON")
+
     sh = commands.add_parser("shell", help="run shell commands in parallel; exit codes kept")
     sh.add_argument("-j", "--jobs", type=_count(MAX_WORKERS), default=None,
                     help="commands at once (default: usable CPUs)")
@@ -167,6 +188,8 @@ def _main(argv):
         return _shell(parser, args)
     if args.command == "probe":
         return _probe(args)
+    if args.command == "timeline":
+        return _timeline(parser, args)
     if args.compare:
         return _compare(parser, *args.compare)
     return _bench(parser, args)
@@ -273,6 +296,30 @@ def _probe(args):
     return 0
 
 
+def _timeline(parser, args):
+    from .gil_timeline import timeline_statement
+    from .probing import StatementError
+
+    if args.output:
+        _require_matplotlib(parser, "-o")
+    for path in filter(None, (args.output, args.trace)):
+        _check_writable(parser, path)
+    try:
+        found = timeline_statement(args.statement, setup="\n".join(args.setup), threads=args.threads,
+                                   interval=args.interval / 1e6)
+    except (StatementError, ImportError, RuntimeError) as exc:  # no statement to run, or no way to record
+        print(f"gilkit timeline: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(found.figures(), indent=1) if args.json else found.table())
+    if args.output:
+        found.save_png(args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    if args.trace:
+        found.save_trace(args.trace)
+        print(f"wrote {args.trace}", file=sys.stderr)
+    return 0
+
+
 def _print_info():
     facts = info()
     width = max(map(len, facts))
@@ -293,7 +340,7 @@ def _bench(parser, args):
     if not bench.groups_to_run(args.kernels, impls, args.modes):
         parser.error("nothing to run: mode openmp runs only impl native; add --impls native or another mode")
     if args.plot:
-        _require_matplotlib(parser)
+        _require_matplotlib(parser, "--plot")
     for path in filter(None, (args.json, args.plot)):
         _check_writable(parser, path)  # before the run, not after it
     workers = args.workers or list(range(1, usable_cpus() + 1))
@@ -338,11 +385,11 @@ def _check_writable(parser, path):
         parser.error(f"cannot write {path}: {folder} is not writable")
 
 
-def _require_matplotlib(parser):
+def _require_matplotlib(parser, option):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        parser.error("--plot needs matplotlib: pip install 'gilkit[plot]'")
+        parser.error(f"{option} needs matplotlib: pip install 'gilkit[plot]'")
 
 
 def _progress(done, total, key):

@@ -34,9 +34,9 @@ except ImportError as exc:  # the core package runs without Dask
     raise ImportError(f'gilkit.dask needs Dask: pip install "gilkit[dask]" ({exc})') from exc
 
 from . import _validate, kernels
+from ._build import free_threaded_build
 from ._executor import Chunks
 from ._implementations import Impl, kernel_module
-from ._build import free_threaded_build
 
 __all__ = ["MAX_TASKS", "box_blur", "cluster_config", "count_primes", "estimate_pi", "mandelbrot", "read_npy",
            "sum_squares", "write_npy"]

@@ -1,8 +1,25 @@
-"""Speedup vs workers, one panel per kernel and one line per impl (and mode): `gilkit bench --plot`."""
+"""The pictures: speedup vs workers, one panel per kernel and one line per impl (and mode), for `gilkit
+bench --plot`; and the GIL timeline, one lane per thread, for `gilkit timeline -o`."""
 
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from . import report as reports
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .gil_timeline import GilTimeline, State
+
+#: The timeline's colours: the GIL's holder dark, running without it bright, waits warm, blocked grey.
+STATE_COLOURS: "dict[State, str]" = {
+    "holding": "#1f4e9c",
+    "running": "#4cbb47",
+    "waiting_gil": "#e0452b",
+    "waiting_cpu": "#f2b134",
+    "blocked": "#d9d9d9",
+}
 
 
 def plot_speedups(report: reports.Report, path: str) -> None:
@@ -42,6 +59,59 @@ def plot_speedups(report: reports.Report, path: str) -> None:
     fig.suptitle(f"gilkit bench: {meta['build']}, {meta['cpus_usable']} usable CPUs")
     fig.tight_layout(rect=(0, 0, 0.85, 1))
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_timeline(timeline: "GilTimeline", ax: "Axes | None" = None) -> "Figure":
+    """One lane per thread, time across, each stretch coloured by its state; gilkit's kernel chunks as
+    black ticks under their thread's lane; each thread's share of the GIL at the right."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from .gil_timeline import DESCRIPTIONS, STATES
+
+    lanes = timeline.lanes
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 1.3 + 0.55 * max(1, len(lanes))))
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    for row, lane in enumerate(lanes):
+        y = len(lanes) - 1 - row
+        ax.broken_barh([(1000 * s.start_s, 1000 * s.seconds) for s in lane.stretches], (y - 0.35, 0.7),
+                       facecolors=[STATE_COLOURS[s.state] for s in lane.stretches], linewidth=0)
+        chunks = [(1000 * c.start_s, 1000 * (c.stop_s - c.start_s)) for c in timeline.chunks if c.tid == lane.tid]
+        if chunks:
+            ax.broken_barh(chunks, (y - 0.47, 0.08), facecolors="black", edgecolors="white", linewidth=0.5)
+        share = (f"holds the GIL {lane.share('holding'):.0%}, waits {lane.share('waiting_gil'):.0%}"
+                 if timeline.gil_read else f"runs {lane.share('running'):.0%}")
+        ax.annotate(share, (1.005, y), xycoords=("axes fraction", "data"), va="center", fontsize="small")
+    ax.set_yticks(range(len(lanes)), [lane.name for lane in reversed(lanes)])
+    ax.set_ylim(-0.6, len(lanes) - 0.4)
+    ax.set_xlim(0, 1000 * timeline.duration_s)
+    ax.set_xlabel("ms since the recording began")
+    if timeline.gil_read:
+        gil = f"{timeline.switches} GIL switches in {1000 * timeline.duration_s:.0f} ms"
+    else:
+        gil = f"no GIL read: {timeline.note}"
+    ax.set_title(f"{timeline.label}\n{timeline.build}: {gil}", fontsize="medium")
+    shown = [state for state in STATES if any(s.state == state for lane in lanes for s in lane.stretches)]
+    handles = [Patch(color=STATE_COLOURS[state], label=DESCRIPTIONS[state]) for state in shown]
+    if timeline.chunks:
+        handles.append(Patch(color="black", label="a gilkit kernel chunk"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.5 / max(1, len(lanes)) - 0.25),
+              ncols=len(handles), fontsize="small", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def save_timeline(timeline: "GilTimeline", path: str | os.PathLike[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plot_timeline(timeline)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 

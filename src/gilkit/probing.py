@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import _validate
-from ._cpus import usable_cpus
 from ._build import build_label
-from ._text import aligned
+from ._cpus import usable_cpus
 from ._durations import Durations
+from ._text import aligned
 from .heartbeat import HeartbeatProbe, gil_share_ms, gil_wait
 from .verdict import Evidence, Verdict, verdict
 
@@ -121,10 +121,10 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
     for _ in range(rounds):  # the worker counts interleaved, so a drift of the machine hits them alike
         for count in counts:
             if count > 1:
-                runs[count].append(_timed_on_threads(call, count, calls))
+                runs[count].append(run_on_threads(call, count, calls))
                 continue
             with HeartbeatProbe() as beats:
-                runs[1].append(_timed_on_threads(call, 1, calls))
+                runs[1].append(run_on_threads(call, 1, calls))
             lateness += beats.lateness
             control += beats.control
     times = {count: [run.wall_s for run in counted] for count, counted in runs.items()}
@@ -195,10 +195,12 @@ class _Run:
     wall_s: float
     cpu_per_wall: float
     cpu_wait_share: float | None
+    threads: tuple[threading.Thread, ...]
 
 
-def _timed_on_threads(call: Callable[[], object], count: int, calls: int) -> _Run:
-    """``count`` threads, released together, each making ``calls`` calls; the first error is raised."""
+def run_on_threads(call: Callable[[], object], count: int, calls: int, *, name: str = "gilkit-probe") -> _Run:
+    """``count`` threads (named NAME-0, NAME-1, ...), released together, each making ``calls`` calls; the
+    first error is raised once they have all ended."""
     start = threading.Barrier(count + 1)
     errors: list[BaseException] = []
     waited: list[float | None] = []
@@ -214,7 +216,7 @@ def _timed_on_threads(call: Callable[[], object], count: int, calls: int) -> _Ru
         after = _thread_cpu_wait_s()
         waited.append(None if before is None or after is None else after - before)
 
-    threads = [threading.Thread(target=work, name=f"gilkit-probe-{i}", daemon=True) for i in range(count)]
+    threads = [threading.Thread(target=work, name=f"{name}-{i}", daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
     cpu_before = time.process_time()
@@ -228,20 +230,17 @@ def _timed_on_threads(call: Callable[[], object], count: int, calls: int) -> _Ru
         raise errors[0]
     known = [w for w in waited if w is not None]
     return _Run(wall, (time.process_time() - cpu_before) / wall,
-                sum(known) / (count * wall) if len(known) == count else None)
+                sum(known) / (count * wall) if len(known) == count else None, tuple(threads))
 
 
 class StatementError(Exception):
     """A statement or its setup that does not compile or raises: one line says which, and why."""
 
 
-def probe_statement(statement: str, setup: str = "", namespace: dict[str, Any] | None = None, *,
-                    workers: Iterable[int] = (1, 2), rounds: int = 5) -> ProbeReport:
-    """probe() for a statement given as text, run in ``namespace`` (a new one by default) after ``setup``.
-
-    A statement or setup that does not compile, or raises in the setup or the first call, raises
-    StatementError with a one-line message.
-    """
+def compile_statement(statement: str, setup: str = "", namespace: dict[str, Any] | None = None) -> Callable[[], None]:
+    """The statement as a function of no arguments, run in ``namespace`` (a new one by default) once the
+    setup has run there. A statement or setup that does not compile, or a setup that raises, raises
+    StatementError with a one-line message."""
     scope: dict[str, Any] = {"__name__": "__gilkit_probe__"} if namespace is None else namespace
     code = {}
     for what, text in (("setup", setup), ("statement", statement)):
@@ -258,6 +257,17 @@ def probe_statement(statement: str, setup: str = "", namespace: dict[str, Any] |
     def run() -> None:
         exec(body, scope)
 
+    return run
+
+
+def probe_statement(statement: str, setup: str = "", namespace: dict[str, Any] | None = None, *,
+                    workers: Iterable[int] = (1, 2), rounds: int = 5) -> ProbeReport:
+    """probe() for a statement given as text, run in ``namespace`` (a new one by default) after ``setup``.
+
+    A statement or setup that does not compile, or raises in the setup or the first call, raises
+    StatementError with a one-line message.
+    """
+    run = compile_statement(statement, setup, namespace)
     try:
         run()
     except Exception as exc:

@@ -29,7 +29,8 @@ class GilWait:
     p90_ms: float
     #: How long a wake-up waited for a CPU alone (the heartbeat's control; NaN where the meter has none).
     cpu_median_ms: float = math.nan
-    #: The meter: "heartbeat" (a Python thread's lateness less the control's) or "timeline" (the GIL read).
+    #: The meter: "heartbeat" (a Python thread's lateness less the control's) or "timeline" (the GIL read:
+    #: at each sample, how much longer its holder kept it while others waited; see GilTimeline.gil_wait).
     meter: str = "heartbeat"
 
 
@@ -82,13 +83,17 @@ def verdict(evidence: Evidence) -> Verdict:
         return Verdict("no GIL", "no GIL on this build: threads run at once whatever the code does",
                        f"free-threaded{scaling}{ran_at_once}")
     if math.isnan(wait.median_ms):
+        if wait.meter == "timeline":
+            return Verdict("releases", "not judged: no thread waited for the GIL", "no waits")
         return Verdict("releases", "not measured: the call ended before the first heartbeat", "no beats")
     late = (f"heartbeat {wait.median_ms:.2f} ms late for the GIL" if wait.meter == "heartbeat"
-            else f"threads waited {wait.median_ms:.2f} ms for the GIL (median)")
+            else f"threads waited {wait.median_ms:.2f} ms for the GIL's holder to let go (median)")
     held = wait.median_ms if math.isnan(wait.p90_ms) else wait.p90_ms
     if held >= HELD_SWITCH_INTERVALS * switch_ms:
+        held_how = ("at the 90th percentile" if wait.meter == "heartbeat"
+                    else "of its own CPU time at the 90th percentile")
         return Verdict("holds", "holds the GIL without handing it over",
-                       f"{late}, {held:.1f} ms at the 90th percentile: more than {HELD_SWITCH_INTERVALS:g} switch "
+                       f"{late}, {held:.1f} ms {held_how}: more than {HELD_SWITCH_INTERVALS:g} switch "
                        f"intervals of {switch_ms:g} ms{waited}{scaling}{ran_at_once}")
     if wait.median_ms >= RELEASED_BELOW_MS:
         return Verdict("hands over", "holds the GIL but hands it over",
@@ -104,6 +109,7 @@ def verdict(evidence: Evidence) -> Verdict:
     if e.cpu_wait_share is not None and e.cpu_wait_share > 0.25:
         return Verdict("releases", "releases the GIL; threads cannot help right now: the CPUs are busy",
                        f"{described}; the threads waited {e.cpu_wait_share:.0%} of the time for a CPU")
-    why = ("memory-bound, or limited by a shared resource" if e.cpu_per_wall is None or e.cpu_per_wall >= 0.7 * e.workers
+    memory_bound = e.cpu_per_wall is None or e.cpu_per_wall >= 0.7 * e.workers
+    why = ("memory-bound, or limited by a shared resource" if memory_bound
            else "the threads ran one at a time: it serialises on a lock of its own")
     return Verdict("releases, does not scale", f"releases the GIL but does not scale ({why})", described)

@@ -1,6 +1,5 @@
 """`gilkit demo responsive`: a main loop stays on time only when long work leaves it, and the GIL."""
 
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -8,9 +7,9 @@ from typing import Any
 
 from .. import _implementations, kernels
 from .._build import gil_enabled
+from .._durations import Durations
 from .._steady import INSIDE, chunk_max_iter
 from .._validate import positive_seconds
-from .._durations import Durations
 from ..heartbeat import HeartbeatProbe
 from ..verdict import Evidence, verdict
 from ._result import DemoResult

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .._implementations import Impl
 from .._build import gil_enabled
+from .._implementations import Impl
 from ._result import DemoResult
 
 #: (width, height) per impl: one to two seconds on one thread here, each. A 16 x 16 image of one tile

@@ -1,0 +1,147 @@
+"""The GIL sampler for gilkit.gil_timeline: a native thread that reads the interpreter's own GIL state and
+every thread's scheduler state at a fixed interval, without ever taking the GIL (ext/gil_sampler.c).
+"""
+
+cimport cython
+from libc.stdint cimport int8_t, int32_t, int64_t
+
+cdef extern from "gil_sampler.h":
+    ctypedef struct gilkit_sample:
+        double time
+        int64_t switches
+        int64_t holder_cpu_ns
+        int32_t holder
+        int8_t locked
+        int8_t drop_request
+
+    ctypedef struct gilkit_change:
+        int32_t sample
+        int32_t tid
+        int32_t state
+
+    ctypedef struct gilkit_sampler:
+        pass
+
+    int GILKIT_NAME_SIZE
+    int gilkit_gil_readable(const char **why)
+    int gilkit_threads_readable(const char **why)
+    void gilkit_gil_read(gilkit_sample *out) noexcept nogil
+    gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why)
+    void gilkit_sampler_stop(gilkit_sampler *sampler) noexcept nogil
+    void gilkit_sampler_free(gilkit_sampler *sampler) noexcept nogil
+    int64_t gilkit_sampler_samples(const gilkit_sampler *sampler, const gilkit_sample **samples)
+    int64_t gilkit_sampler_changes(const gilkit_sampler *sampler, const gilkit_change **changes)
+    int32_t gilkit_sampler_threads(const gilkit_sampler *sampler, const int32_t **tids, const char **names)
+    double gilkit_sampler_cpu_seconds(const gilkit_sampler *sampler)
+    int gilkit_sampler_truncated(const gilkit_sampler *sampler)
+
+cdef extern from *:
+    """
+    #include <time.h>
+    static double gilkit_monotonic(void) {
+    #ifdef _WIN32
+        return 0.0;
+    #else
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    #endif
+    }
+    """
+    double monotonic "gilkit_monotonic" () noexcept nogil
+
+#: Bytes of one sample and of one change, as the structured dtypes of gilkit.gil_timeline must lay them out.
+SAMPLE_SIZE = sizeof(gilkit_sample)
+CHANGE_SIZE = sizeof(gilkit_change)
+
+
+def gil_unreadable_reason():
+    """None where this interpreter's GIL can be read; else why not, in words."""
+    cdef const char *why
+    if gilkit_gil_readable(&why):
+        return None
+    return why.decode()
+
+
+def threads_unreadable_reason():
+    """None where threads' scheduler states can be read (Linux); else why not, in words."""
+    cdef const char *why
+    if gilkit_threads_readable(&why):
+        return None
+    return why.decode()
+
+
+def read_gil():
+    """The GIL now: (locked, holder's native thread id or 0, switch count); locked is -1 without a GIL."""
+    cdef gilkit_sample sample
+    gilkit_gil_read(&sample)
+    return sample.locked, sample.holder, sample.switches
+
+
+def timed_call(fn, tuple args):
+    """``fn(*args)`` and the CLOCK_MONOTONIC times (time.perf_counter's clock on Linux) just before and just
+    after it, taken in compiled code: no bytecode runs in between, so no GIL switch can fall there."""
+    cdef double start = monotonic()
+    result = fn(*args)
+    return result, start, monotonic()
+
+
+@cython.auto_pickle(False)
+cdef class Sampler:
+    """A running sampler: started by the constructor, stopped by stop(); then read it."""
+
+    cdef gilkit_sampler *_sampler
+
+    def __init__(self, double interval, int64_t max_samples):
+        cdef const char *why
+        if self._sampler is not NULL:
+            raise RuntimeError("a Sampler starts once")
+        self._sampler = gilkit_sampler_start(interval, max_samples, &why)
+        if self._sampler is NULL:
+            raise RuntimeError(why.decode())
+
+    cdef gilkit_sampler *_started(self) except NULL:
+        if self._sampler is NULL:
+            raise RuntimeError("this Sampler was never started")
+        return self._sampler
+
+    def __dealloc__(self):
+        if self._sampler is not NULL:
+            with nogil:
+                gilkit_sampler_free(self._sampler)
+
+    def stop(self):
+        """Stop sampling and wait for the sampler thread to end (at most one interval)."""
+        cdef gilkit_sampler *sampler = self._started()
+        with nogil:
+            gilkit_sampler_stop(sampler)
+
+    def samples(self):
+        """Every sample as raw bytes (SAMPLE_SIZE each): time, switches, holder_cpu_ns, holder, locked,
+        drop_request."""
+        cdef const gilkit_sample *samples
+        cdef int64_t count = gilkit_sampler_samples(self._started(), &samples)
+        return (<const char *> samples)[:count * sizeof(gilkit_sample)] if count else b""
+
+    def changes(self):
+        """Every change of a thread's state as raw bytes (CHANGE_SIZE each): sample, tid, state."""
+        cdef const gilkit_change *changes
+        cdef int64_t count = gilkit_sampler_changes(self._started(), &changes)
+        return (<const char *> changes)[:count * sizeof(gilkit_change)] if count else b""
+
+    def threads(self):
+        """[(native thread id, the kernel's name for it when first seen), ...] for every thread watched."""
+        cdef const int32_t *tids
+        cdef const char *names
+        cdef int32_t count = gilkit_sampler_threads(self._started(), &tids, &names)
+        return [(tids[i], (names + i * GILKIT_NAME_SIZE).decode(errors="replace")) for i in range(count)]
+
+    @property
+    def cpu_seconds(self):
+        """CPU time the sampler thread used (known once stopped)."""
+        return gilkit_sampler_cpu_seconds(self._started())
+
+    @property
+    def truncated(self):
+        """Whether the buffers filled up and sampling stopped before stop() was called."""
+        return bool(gilkit_sampler_truncated(self._started()))

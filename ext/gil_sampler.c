@@ -1,0 +1,587 @@
+/* The GIL sampler (see gil_sampler.h). The one file of gilkit compiled against CPython's internal
+ * headers: the GIL's layout comes from the interpreter that builds gilkit, never from offsets written
+ * by hand. A CPython whose layout is not listed below gets no GIL reads, and says so.
+ *
+ * What is read, and how:
+ *   - the GIL (CPython 3.11: _PyRuntime.ceval.gil; 3.12, 3.13: the main interpreter's ceval.gil):
+ *     locked, last_holder (mapped to its native thread id through the holder's own thread state) and
+ *     switch_number, and the drop request a waiting thread raises after a switch interval;
+ *   - each thread's /proc/self/task/<tid>/syscall (Linux): "running" when it is runnable, else the
+ *     system call it is blocked in with its arguments. A futex whose address lies inside the GIL's own
+ *     structure (its mutex and condition variables) is a wait for the GIL; anything else is blocked
+ *     elsewhere;
+ *   - for runnable threads, /proc/self/task/<tid>/schedstat: a thread whose run-queue delay grew more
+ *     than its CPU time since the last sample was mostly waiting for a CPU (inferred).
+ * The files stay open and are re-read with pread, so one sample costs a few microseconds a thread.
+ */
+#define Py_BUILD_CORE 1
+#include "Python.h"
+
+#include "gil_sampler.h"
+
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
+#  define GILKIT_GIL_LAYOUT 1
+#  if PY_VERSION_HEX < 0x030C0000
+#    include "internal/pycore_runtime.h"
+#  else
+#    include "internal/pycore_interp.h"
+#    if PY_VERSION_HEX >= 0x030D0000
+#      include "internal/pycore_ceval.h"   /* _PY_GIL_DROP_REQUEST_BIT */
+#    endif
+#  endif
+#  if PY_VERSION_HEX >= 0x030D0000
+#    define LOAD_INT(field) _Py_atomic_load_int_relaxed(&(field))
+#    define LOAD_HOLDER(field) ((PyThreadState *)_Py_atomic_load_ptr_relaxed(&(field)))
+#  else
+#    define LOAD_INT(field) ((int)_Py_atomic_load_relaxed(&(field)))
+#    define LOAD_HOLDER(field) ((PyThreadState *)_Py_atomic_load_relaxed(&(field)))
+#  endif
+#  define LOAD_ULONG(field) (*(volatile unsigned long *)&(field))
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#else
+#  define FENCE() ((void)0)
+#endif
+
+#ifdef GILKIT_GIL_LAYOUT
+static struct _gil_runtime_state *gil;   /* set with the GIL held, read by the sampler */
+static PyInterpreterState *main_interp;
+#endif
+
+int gilkit_gil_readable(const char **why)
+{
+#ifdef GILKIT_GIL_LAYOUT
+    main_interp = PyInterpreterState_Main();
+#  if PY_VERSION_HEX < 0x030C0000
+    gil = &_PyRuntime.ceval.gil;
+#  else
+    gil = main_interp->ceval.gil;
+#  endif
+#  ifdef Py_GIL_DISABLED
+    if (!LOAD_INT(gil->enabled)) {
+        *why = "this free-threaded build runs without a GIL";
+        return 0;
+    }
+#  endif
+    *why = NULL;
+    return 1;
+#else
+    *why = "this CPython's GIL layout is not compiled into gilkit (CPython 3.11 to 3.13 are)";
+    return 0;
+#endif
+}
+
+#ifdef GILKIT_GIL_LAYOUT
+static int drop_requested(PyThreadState *holder)
+{
+#  if PY_VERSION_HEX >= 0x030D0000
+    /* 3.13 keeps the request in the holder's own eval breaker. */
+    return holder != NULL && (_Py_atomic_load_uintptr_relaxed(&holder->eval_breaker) & _PY_GIL_DROP_REQUEST_BIT);
+#  else
+    (void)holder;
+    return LOAD_INT(main_interp->ceval.gil_drop_request) != 0;
+#  endif
+}
+#endif
+
+void gilkit_gil_read(gilkit_sample *out)
+{
+    out->holder_cpu_ns = -1;
+    out->switches = -1;
+    out->holder = 0;
+    out->locked = -1;
+    out->drop_request = 0;
+#ifdef GILKIT_GIL_LAYOUT
+    if (gil == NULL) {
+        return;
+    }
+#  ifdef Py_GIL_DISABLED
+    if (!LOAD_INT(gil->enabled)) {
+        return;
+    }
+#  endif
+    /* The holder's thread state is read only while the same thread holds the GIL before and after the
+     * read, with no switch in between: a thread state is freed only after its thread dropped the GIL
+     * for good. A few tries; a GIL that changes hands faster than that is locked, holder unknown. */
+    for (int attempt = 0; attempt < 4; attempt++) {
+        unsigned long switches = LOAD_ULONG(gil->switch_number);
+        int locked = LOAD_INT(gil->locked);
+        PyThreadState *holder = LOAD_HOLDER(gil->last_holder);
+        out->switches = (int64_t)switches;
+        out->locked = locked > 0;
+        if (locked <= 0 || holder == NULL) {
+            out->drop_request = (int8_t)drop_requested(NULL);
+            return;
+        }
+        FENCE();
+        unsigned long tid = *(volatile unsigned long *)&holder->native_thread_id;
+        int drop = drop_requested(holder);
+        FENCE();
+        if (LOAD_ULONG(gil->switch_number) == switches && LOAD_INT(gil->locked) > 0
+                && LOAD_HOLDER(gil->last_holder) == holder) {
+            out->holder = (int32_t)tid;
+            out->drop_request = (int8_t)drop;
+            return;
+        }
+    }
+#endif
+}
+
+#ifdef __linux__
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int gilkit_threads_readable(const char **why)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/syscall", (long)syscall(SYS_gettid));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char buf[128];
+    ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf - 1, 0);
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (n <= 0) {
+        *why = "this kernel does not let a process read its threads' system calls (/proc/self/task/*/syscall)";
+        return 0;
+    }
+    *why = NULL;
+    return 1;
+}
+
+#define SAMPLER_NICE 10
+/* Rescan /proc/self/task at least this often, for threads started during the recording. */
+#define RESCAN_SECONDS 0.02
+
+/* A sample whose GIL read took longer than this after its time stamp (the sampler was preempted in
+ * between) is taken again: the GIL's state must belong to the sample's time. */
+#define MAX_READ_SECONDS 20e-6
+/* How often a runnable thread's run-queue delay is read (every this many samples): it is summed by the
+ * kernel, so a sparser read still says whether the thread mostly waited for a CPU in between. */
+#define SCHEDSTAT_EVERY 4
+/* A thread that never held the GIL (no Python thread: an idle BLAS or OpenMP worker...) and has been
+ * blocked elsewhere for this many samples in a row is read only every this many samples after. */
+#define IDLE_EVERY 16
+
+typedef struct {
+    int32_t tid;
+    int syscall_fd;
+    int schedstat_fd;
+    int32_t state;          /* -1 before the first sample */
+    int held_gil;           /* seen holding the GIL at least once */
+    int32_t blocked_for;    /* samples in a row blocked elsewhere */
+    int64_t cpu_ns, delay_ns;
+    int waited_cpu;         /* the last schedstat read found mostly waiting for a CPU */
+} watched_thread;
+
+struct gilkit_sampler {
+    pthread_t thread;
+    int stop;               /* read and written atomically */
+    double interval;
+    int64_t max_samples, max_changes;
+    uintptr_t gil_begin, gil_end;
+    int32_t self_tid;
+    int truncated;
+    double cpu_seconds;
+    gilkit_sample *samples;
+    int64_t n_samples, cap_samples;
+    gilkit_change *changes;
+    int64_t n_changes, cap_changes;
+    watched_thread *watched;
+    int64_t n_watched, cap_watched;
+    int32_t *known_tids;    /* every thread ever watched, in the order first seen */
+    char *known_names;      /* GILKIT_NAME_SIZE bytes each */
+    int64_t n_known, cap_known_tids, cap_known_names;
+};
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Room for one more item of an array that doubles; 0 when the limit is reached or memory is short. */
+static int reserve(void **items, int64_t *capacity, int64_t used, int64_t limit, size_t size)
+{
+    if (used < *capacity) {
+        return 1;
+    }
+    int64_t grown = *capacity ? 2 * *capacity : 1024;
+    if (grown > limit) {
+        grown = limit;
+    }
+    if (grown <= used) {
+        return 0;
+    }
+    void *moved = realloc(*items, (size_t)grown * size);
+    if (moved == NULL) {
+        return 0;
+    }
+    *items = moved;
+    *capacity = grown;
+    return 1;
+}
+
+static int open_task_file(int32_t tid, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", tid, name);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int is_watched(const gilkit_sampler *s, int32_t tid)
+{
+    for (int64_t i = 0; i < s->n_watched; i++) {
+        if (s->watched[i].tid == tid) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void watch(gilkit_sampler *s, int32_t tid)
+{
+    if (!reserve((void **)&s->watched, &s->cap_watched, s->n_watched, INT32_MAX, sizeof *s->watched)
+            || !reserve((void **)&s->known_tids, &s->cap_known_tids, s->n_known, INT32_MAX, sizeof *s->known_tids)
+            || !reserve((void **)&s->known_names, &s->cap_known_names, s->n_known, INT32_MAX, GILKIT_NAME_SIZE)) {
+        return;
+    }
+    watched_thread *w = &s->watched[s->n_watched];
+    w->tid = tid;
+    w->syscall_fd = open_task_file(tid, "syscall");
+    if (w->syscall_fd < 0) {
+        return;  /* it has ended already */
+    }
+    w->schedstat_fd = open_task_file(tid, "schedstat");
+    w->state = -1;
+    w->held_gil = 0;
+    w->blocked_for = 0;
+    w->cpu_ns = w->delay_ns = -1;
+    w->waited_cpu = 0;
+    s->n_watched++;
+    char *name = s->known_names + (size_t)s->n_known * GILKIT_NAME_SIZE;
+    memset(name, 0, GILKIT_NAME_SIZE);
+    int comm = open_task_file(tid, "comm");
+    if (comm >= 0) {
+        ssize_t n = pread(comm, name, GILKIT_NAME_SIZE - 1, 0);
+        if (n > 0 && name[n - 1] == '\n') {
+            name[n - 1] = '\0';
+        }
+        close(comm);
+    }
+    s->known_tids[s->n_known++] = tid;
+}
+
+static void scan_threads(gilkit_sampler *s)
+{
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL) {
+        return;
+    }
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        char *end;
+        long tid = strtol(entry->d_name, &end, 10);
+        if (*end == '\0' && tid > 0 && tid != s->self_tid && !is_watched(s, (int32_t)tid)) {
+            watch(s, (int32_t)tid);
+        }
+    }
+    closedir(tasks);
+}
+
+static void unwatch(gilkit_sampler *s, int64_t index)
+{
+    watched_thread *w = &s->watched[index];
+    close(w->syscall_fd);
+    if (w->schedstat_fd >= 0) {
+        close(w->schedstat_fd);
+    }
+    s->watched[index] = s->watched[--s->n_watched];
+}
+
+/* The state of a thread that does not hold the GIL; GILKIT_GONE once it has ended. */
+static int32_t thread_state(const gilkit_sampler *s, watched_thread *w)
+{
+    if (!w->held_gil && w->blocked_for >= IDLE_EVERY && (s->n_samples + w->tid) % IDLE_EVERY != 0) {
+        return w->state;
+    }
+    char buf[256];
+    ssize_t n = pread(w->syscall_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) {
+        return GILKIT_GONE;
+    }
+    buf[n] = '\0';
+    if (strncmp(buf, "running", 7) != 0) {
+        char *end;
+        long number = strtol(buf, &end, 10);
+        if (number == SYS_futex) {
+            uintptr_t address = (uintptr_t)strtoull(end, NULL, 16);
+            if (address >= s->gil_begin && address < s->gil_end) {
+                return GILKIT_WAITING_GIL;
+            }
+        }
+        return GILKIT_BLOCKED;
+    }
+    long long cpu_ns, delay_ns;
+    if ((s->n_samples + w->tid) % SCHEDSTAT_EVERY == 0 && w->schedstat_fd >= 0
+            && (n = pread(w->schedstat_fd, buf, sizeof buf - 1, 0)) > 0) {
+        buf[n] = '\0';
+        if (sscanf(buf, "%lld %lld", &cpu_ns, &delay_ns) == 2) {
+            w->waited_cpu = w->cpu_ns >= 0 && delay_ns - w->delay_ns > cpu_ns - w->cpu_ns;
+            w->cpu_ns = cpu_ns;
+            w->delay_ns = delay_ns;
+        }
+    }
+    return w->waited_cpu ? GILKIT_WAITING_CPU : GILKIT_RUNNING;
+}
+
+/* The CPU time the GIL's holder has used so far, from its thread CPU clock: exact, where schedstat is
+ * brought up to date only at scheduler ticks. It tells how far the holder got while others waited,
+ * whether or not a CPU was free for it. */
+static int64_t holder_cpu_ns(int32_t holder)
+{
+    /* The kernel's clock id of a thread's CPU time (what glibc's pthread_getcpuclockid makes). */
+    clockid_t clock = (clockid_t)((~(unsigned int)holder << 3) | 6);
+    struct timespec used;
+    if (holder == 0 || clock_gettime(clock, &used) != 0) {
+        return -1;
+    }
+    return (int64_t)used.tv_sec * 1000000000 + used.tv_nsec;
+}
+
+static int record_change(gilkit_sampler *s, int32_t tid, int32_t state)
+{
+    if (!reserve((void **)&s->changes, &s->cap_changes, s->n_changes, s->max_changes, sizeof *s->changes)) {
+        return 0;
+    }
+    s->changes[s->n_changes++] = (gilkit_change){(int32_t)s->n_samples, tid, state};
+    return 1;
+}
+
+/* One sample: the GIL, then every watched thread. 0 when a buffer is full. */
+static int take_sample(gilkit_sampler *s)
+{
+    if (!reserve((void **)&s->samples, &s->cap_samples, s->n_samples, s->max_samples, sizeof *s->samples)) {
+        return 0;
+    }
+    gilkit_sample *sample = &s->samples[s->n_samples];
+    for (int attempt = 0; attempt < 4; attempt++) {
+        sample->time = now_seconds();
+        gilkit_gil_read(sample);
+        if (now_seconds() - sample->time <= MAX_READ_SECONDS) {
+            break;
+        }
+    }
+    if (sample->holder != 0 && !is_watched(s, sample->holder)) {
+        scan_threads(s);  /* a thread started since the last scan holds the GIL */
+    }
+    sample->holder_cpu_ns = holder_cpu_ns(sample->holder);
+    for (int64_t i = 0; i < s->n_watched; i++) {
+        watched_thread *w = &s->watched[i];
+        int32_t state = w->tid == sample->holder ? GILKIT_HOLDING : thread_state(s, w);
+        w->held_gil |= state == GILKIT_HOLDING;
+        w->blocked_for = state == GILKIT_BLOCKED ? w->blocked_for + 1 : 0;
+        if (state != w->state) {
+            if (!record_change(s, w->tid, state)) {
+                return 0;
+            }
+            w->state = state;
+        }
+        if (state == GILKIT_GONE) {
+            unwatch(s, i--);
+        }
+    }
+    s->n_samples++;
+    return 1;
+}
+
+static void *sample_until_stopped(void *arg)
+{
+    gilkit_sampler *s = arg;
+    double next = now_seconds(), last_scan = -1.0;
+    while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+        if (next - last_scan >= RESCAN_SECONDS) {
+            scan_threads(s);
+            last_scan = next;
+        }
+        if (!take_sample(s)) {
+            s->truncated = 1;
+            break;
+        }
+        next += s->interval;
+        double now = now_seconds();
+        if (next < now) {
+            next = now;  /* late (no CPU was free): sample again at once, but do not try to catch up */
+        }
+        struct timespec until = {(time_t)next, (long)((next - (double)(time_t)next) * 1e9)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+        }
+    }
+    struct timespec used;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+    s->cpu_seconds = (double)used.tv_sec + 1e-9 * (double)used.tv_nsec;
+    return NULL;
+}
+
+static void *start_thread(void *arg)
+{
+    gilkit_sampler *s = arg;
+    s->self_tid = (int32_t)syscall(SYS_gettid);
+    /* A low priority (Linux applies it to this thread alone): where every CPU is busy, the sampler takes
+     * less of them and samples less often; where a CPU is free, it samples at the interval. Not the
+     * lowest: a sampler that runs only when a CPU falls idle samples the moments threads block, not the
+     * run as a whole. */
+    setpriority(PRIO_PROCESS, (id_t)s->self_tid, SAMPLER_NICE);
+    return sample_until_stopped(s);
+}
+
+gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why)
+{
+    if (!gilkit_threads_readable(why)) {
+        return NULL;
+    }
+    gilkit_sampler *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        *why = "out of memory";
+        return NULL;
+    }
+    s->interval = interval;
+    s->max_samples = max_samples;
+    /* Thread states change far less often than once a sample each; a recording that outgrows this
+     * stops early and says so. */
+    s->max_changes = 16 * max_samples;
+    s->self_tid = -1;
+#ifdef GILKIT_GIL_LAYOUT
+    const char *unused;
+    if (gilkit_gil_readable(&unused)) {
+        s->gil_begin = (uintptr_t)gil;
+        s->gil_end = (uintptr_t)(gil + 1);
+    }
+#endif
+    /* The first sample and the last are taken by the caller, so that a recording, however short and
+     * however busy the CPUs, has its start and its end. */
+    scan_threads(s);
+    if (!take_sample(s)) {
+        s->stop = 1;  /* no thread to join */
+        gilkit_sampler_free(s);
+        *why = "out of memory";
+        return NULL;
+    }
+    /* The sampler takes no signal: Ctrl-C and the rest go to the Python threads. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    int failed = pthread_create(&s->thread, NULL, start_thread, s);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (failed) {
+        s->stop = 1;  /* no thread to join */
+        gilkit_sampler_free(s);
+        *why = "could not start the sampler thread";
+        return NULL;
+    }
+    *why = NULL;
+    return s;
+}
+
+void gilkit_sampler_stop(gilkit_sampler *s)
+{
+    if (!__atomic_exchange_n(&s->stop, 1, __ATOMIC_ACQ_REL)) {
+        pthread_join(s->thread, NULL);
+        if (!s->truncated && !take_sample(s)) {
+            s->truncated = 1;
+        }
+        while (s->n_watched) {
+            unwatch(s, s->n_watched - 1);
+        }
+    }
+}
+
+void gilkit_sampler_free(gilkit_sampler *s)
+{
+    gilkit_sampler_stop(s);
+    free(s->samples);
+    free(s->changes);
+    free(s->watched);
+    free(s->known_tids);
+    free(s->known_names);
+    free(s);
+}
+
+int64_t gilkit_sampler_samples(const gilkit_sampler *s, const gilkit_sample **samples)
+{
+    *samples = s->samples;
+    return s->n_samples;
+}
+
+int64_t gilkit_sampler_changes(const gilkit_sampler *s, const gilkit_change **changes)
+{
+    *changes = s->changes;
+    return s->n_changes;
+}
+
+int32_t gilkit_sampler_threads(const gilkit_sampler *s, const int32_t **tids, const char **names)
+{
+    *tids = s->known_tids;
+    *names = s->known_names;
+    return (int32_t)s->n_known;
+}
+
+double gilkit_sampler_cpu_seconds(const gilkit_sampler *s) { return s->cpu_seconds; }
+
+int gilkit_sampler_truncated(const gilkit_sampler *s) { return s->truncated; }
+
+#else  /* not Linux: no way to read other threads' scheduler states */
+
+int gilkit_threads_readable(const char **why)
+{
+    *why = "the GIL timeline reads threads' states from /proc: Linux only";
+    return 0;
+}
+
+gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why)
+{
+    (void)interval;
+    (void)max_samples;
+    gilkit_threads_readable(why);
+    return NULL;
+}
+
+void gilkit_sampler_stop(gilkit_sampler *s) { (void)s; }
+void gilkit_sampler_free(gilkit_sampler *s) { (void)s; }
+int64_t gilkit_sampler_samples(const gilkit_sampler *s, const gilkit_sample **samples)
+{
+    (void)s;
+    *samples = NULL;
+    return 0;
+}
+int64_t gilkit_sampler_changes(const gilkit_sampler *s, const gilkit_change **changes)
+{
+    (void)s;
+    *changes = NULL;
+    return 0;
+}
+int32_t gilkit_sampler_threads(const gilkit_sampler *s, const int32_t **tids, const char **names)
+{
+    (void)s;
+    *tids = NULL;
+    *names = NULL;
+    return 0;
+}
+double gilkit_sampler_cpu_seconds(const gilkit_sampler *s) { (void)s; return 0.0; }
+int gilkit_sampler_truncated(const gilkit_sampler *s) { (void)s; return 0; }
+
+#endif

@@ -1,0 +1,62 @@
+/* The GIL sampler: a native thread that never takes the GIL and calls no Python API reads the main
+ * interpreter's own GIL state and every thread's scheduler state at a fixed interval (gil_sampler.c).
+ * ext/_gilsampler.pyx wraps it for gilkit.gil_timeline. Plain C types only: this header is included by
+ * Cython code that must not see CPython's internal headers. */
+#ifndef GILKIT_GIL_SAMPLER_H
+#define GILKIT_GIL_SAMPLER_H
+
+#include <stdint.h>
+
+/* A thread's state in one sample (the numbers are gilkit.gil_timeline.STATES' indices). */
+enum {
+    GILKIT_HOLDING = 0,      /* holds the GIL (read: the GIL's last holder, while it is locked) */
+    GILKIT_RUNNING = 1,      /* on a CPU without the GIL (read: runnable and not the holder) */
+    GILKIT_WAITING_GIL = 2,  /* blocked on the GIL's own mutex or condition variables (read: its futex) */
+    GILKIT_WAITING_CPU = 3,  /* runnable, but queued for a CPU since the last sample (inferred: schedstat) */
+    GILKIT_BLOCKED = 4,      /* blocked in any other system call: I/O, sleep, other locks (read) */
+    GILKIT_GONE = 5          /* the thread has ended */
+};
+
+typedef struct {
+    double time;           /* CLOCK_MONOTONIC seconds, the clock of time.perf_counter() on Linux */
+    int64_t switches;      /* the GIL's own switch counter; -1 where there is no GIL to read */
+    int64_t holder_cpu_ns; /* the CPU time the holder has used so far (schedstat); -1 where unknown */
+    int32_t holder;        /* the native thread id holding the GIL; 0 when it is free or unknown */
+    int8_t locked;         /* 1 held, 0 free, -1 no GIL to read */
+    int8_t drop_request;   /* 1 while a waiting thread asks the holder to drop the GIL */
+} gilkit_sample;
+
+typedef struct {
+    int32_t sample;        /* from this sample on ... */
+    int32_t tid;           /* ... this thread ... */
+    int32_t state;         /* ... is in this state */
+} gilkit_change;
+
+typedef struct gilkit_sampler gilkit_sampler;
+
+/* Called with the GIL held: 1 if this interpreter's GIL can be read (*why is NULL), else 0 and *why says
+ * why not (a free-threaded build running without it, or a CPython whose layout is not compiled in). */
+int gilkit_gil_readable(const char **why);
+/* Called with the GIL held: 1 if threads' scheduler states can be read here (Linux /proc), else 0. */
+int gilkit_threads_readable(const char **why);
+/* Any thread, no GIL needed: the GIL's state now (locked -1 where it cannot be read). */
+void gilkit_gil_read(gilkit_sample *out);
+
+/* Called with the GIL held; NULL with *why set on failure. */
+gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why);
+/* No GIL needed: stops the thread and waits for it. */
+void gilkit_sampler_stop(gilkit_sampler *sampler);
+void gilkit_sampler_free(gilkit_sampler *sampler);
+
+int64_t gilkit_sampler_samples(const gilkit_sampler *sampler, const gilkit_sample **samples);
+int64_t gilkit_sampler_changes(const gilkit_sampler *sampler, const gilkit_change **changes);
+/* Every thread ever watched, and the name the kernel gave it (its comm) when it was first seen. */
+int32_t gilkit_sampler_threads(const gilkit_sampler *sampler, const int32_t **tids, const char **names);
+/* CPU time the sampler thread used, in seconds. */
+double gilkit_sampler_cpu_seconds(const gilkit_sampler *sampler);
+/* 1 if the sample or change buffers filled up and the recording stopped early. */
+int gilkit_sampler_truncated(const gilkit_sampler *sampler);
+
+#define GILKIT_NAME_SIZE 16
+
+#endif

@@ -1,0 +1,264 @@
+"""The GIL timeline (gilkit.timeline, gilkit.record_gil, `gilkit timeline`, %%giltimeline): the GIL as the
+interpreter itself records it, checked against ground truth from gilkit's own kernels.
+
+Nothing here needs an idle CPU: a thread that holds the GIL still holds it while it waits for a CPU, and
+the checks compare who held the GIL when (against the executor's own chunk spans), never durations.
+"""
+
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from support import FREE_THREADED, gil_enabled, needs_native
+from test_cli import gilkit_cli
+
+import gilkit
+from gilkit._implementations import NATIVE_AVAILABLE, native_module
+from gilkit._steady import INSIDE, chunk_max_iter
+from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
+
+WIDTH = 1000
+#: A sample's GIL read happens within 20 us of its time stamp (ext/gil_sampler.c takes it again otherwise).
+READ_MARGIN_S = 50e-6
+
+gil_unreadable = native_module("_gilsampler").gil_unreadable_reason() if NATIVE_AVAILABLE else "no extension"
+reads_the_gil = pytest.mark.skipif(gil_unreadable is not None, reason=f"the GIL cannot be read: {gil_unreadable}")
+pytestmark = needs_native
+
+
+def python_loop(n=300_000):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def recorded_chunks(impl, chunks=4):
+    """The timeline of ``chunks`` chunks of rows inside the set on 2 workers, each about 50 ms in the
+    compiled loop (calibrated before the recording starts)."""
+    max_iter = chunk_max_iter(WIDTH, 0.05)
+    with gilkit.record_gil() as recorder:
+        gilkit.mandelbrot(WIDTH, chunks * MANDELBROT_ROWS_PER_CHUNK, max_iter=max_iter, impl=impl, workers=2, **INSIDE)
+    return recorder.timeline
+
+
+def holders_inside(timeline, chunk):
+    """The GIL's holder at every sample taken inside the chunk."""
+    inside = (timeline.times > chunk.start_s + READ_MARGIN_S) & (timeline.times < chunk.stop_s - READ_MARGIN_S)
+    return timeline.holders[inside]
+
+
+@reads_the_gil
+def test_every_sample_inside_a_gil_holding_chunk_names_that_chunks_thread():
+    timeline = recorded_chunks("native-gil")
+    assert len(timeline.chunks) == 4, timeline.chunks
+    inside = [holders_inside(timeline, chunk) for chunk in timeline.chunks]
+    for chunk, holders in zip(timeline.chunks, inside, strict=True):
+        assert (holders == chunk.tid).all(), (chunk, np.unique(holders, return_counts=True))
+    assert sum(map(len, inside)) >= 8, "too few samples inside the chunks to judge"
+
+
+@reads_the_gil
+def test_nogil_chunks_leave_their_thread_without_the_gil_for_most_of_the_chunk():
+    timeline = recorded_chunks("native")
+    inside = [holders_inside(timeline, chunk) == chunk.tid for chunk in timeline.chunks]
+    held = np.concatenate(inside)
+    assert len(held) >= 8, "too few samples inside the chunks to judge"
+    # The thread holds the GIL only at the edges of a chunk (and while a busy CPU delays it there).
+    assert held.mean() < 0.25, [h.mean() for h in inside]
+    assert timeline.verdict().finding == "releases", timeline
+
+
+@reads_the_gil
+def test_pure_python_threads_take_turns_about_every_switch_interval():
+    timeline = gilkit.timeline(gilkit.mandelbrot, 60, 48, max_iter=1000, impl="python", threads=2, **INSIDE)
+    workers = [timeline.lane(f"gilkit-timeline-{i}") for i in range(2)]
+    for lane in workers:
+        assert lane.share("holding") > 0.1, timeline
+        assert len([s for s in lane.stretches if s.state == "holding"]) >= 5, timeline
+    # The interpreter forces a switch once a waiter has waited a switch interval; a busy CPU only delays it.
+    most = 2 * timeline.duration_s / timeline.switch_interval_s + 20
+    assert 10 <= timeline.switches <= most, timeline
+    assert timeline.verdict().finding == "hands over", timeline
+
+
+@reads_the_gil
+def test_a_sleeping_thread_never_holds_the_gil_while_python_runs_beside_it():
+    sleeper = threading.Thread(target=time.sleep, args=(0.4,), name="sleeper")
+    with gilkit.record_gil() as recorder:
+        sleeper.start()
+        while sleeper.is_alive():
+            python_loop(10_000)
+        sleeper.join()
+    timeline = recorder.timeline
+    asleep = timeline.lane("sleeper")
+    assert asleep.share("blocked") > 0.8, timeline
+    assert asleep.share("holding") < 0.05, timeline
+    assert timeline.lane("MainThread").share("holding") > 0.5, timeline
+
+
+@reads_the_gil
+def test_threads_gilkit_did_not_start_get_lanes_with_their_names():
+    with gilkit.record_gil() as recorder:
+        python_loop()  # the main thread first
+        with ThreadPoolExecutor(2, thread_name_prefix="pool") as pool:
+            list(pool.map(python_loop, [300_000] * 2))
+    timeline = recorder.timeline
+    pool_lanes = [lane for lane in timeline.lanes if lane.name.startswith("pool")]
+    assert len(pool_lanes) == 2, [lane.name for lane in timeline.lanes]
+    assert all(lane.share("holding") > 0.1 for lane in pool_lanes), timeline
+    assert timeline.lane("MainThread").longest_hold_s > 0, timeline
+
+
+@pytest.mark.skipif(gil_enabled(), reason="the GIL is enabled: there is one to read")
+def test_without_a_gil_the_timeline_says_so_and_shows_threads_running_at_once():
+    timeline = gilkit.timeline(gilkit.mandelbrot, 60, 24, max_iter=1000, impl="python", threads=2, **INSIDE)
+    assert not timeline.gil_read and timeline.switches is None
+    assert "without a GIL" in (timeline.note or ""), timeline.note
+    assert timeline.verdict().finding == "no GIL"
+    for lane in timeline.lanes:
+        assert lane.share("holding") == lane.share("waiting_gil") == 0.0, timeline
+    workers = [timeline.lane(f"gilkit-timeline-{i}") for i in range(2)]
+    assert all(lane.share("running") + lane.share("waiting_cpu") > 0.5 for lane in workers), timeline
+
+
+def test_the_trace_opens_as_chrome_trace_events(tmp_path):
+    timeline = gilkit.timeline(python_loop, 200_000, threads=2)
+    path = tmp_path / "gil.json"
+    timeline.save_trace(path)
+    trace = json.loads(path.read_text())
+    events = trace["traceEvents"]
+    assert {event["ph"] for event in events} <= {"M", "X", "i"}
+    named = {event["tid"]: event["args"]["name"] for event in events
+             if event["name"] == "thread_name" and event["pid"] == os.getpid()}
+    assert named == {lane.tid: lane.name for lane in timeline.lanes}
+    slices = [event for event in events if event["ph"] == "X" and event["pid"] == os.getpid()]
+    assert sum(len(lane.stretches) for lane in timeline.lanes) == len(slices)
+    assert all(event["dur"] >= 0 and event["ts"] >= 0 for event in slices)
+    switches = [event for event in events if event["name"] == "GIL switch"]
+    if timeline.gil_read:
+        assert 1 <= len(switches) <= timeline.switches
+    assert trace["otherData"]["threads"][0]["name"] == timeline.lanes[0].name
+
+
+def test_the_picture_is_a_png_with_a_lane_per_thread(tmp_path):
+    pytest.importorskip("matplotlib")
+    timeline = gilkit.timeline(python_loop, 100_000, threads=2)
+    path = tmp_path / "gil.png"
+    timeline.save_png(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    figure = timeline.plot()
+    assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == [
+        lane.name for lane in reversed(timeline.lanes)]
+
+
+def test_the_figures_are_json_with_every_threads_shares():
+    timeline = gilkit.timeline(python_loop, 100_000, threads=3)
+    figures = json.loads(json.dumps(timeline.figures()))
+    assert len([t for t in figures["threads"] if t["name"].startswith("gilkit-timeline-")]) == 3
+    for thread in figures["threads"]:
+        assert sum(thread["shares"].values()) == pytest.approx(1.0)
+    assert figures["samples"] == timeline.samples >= 2
+    assert figures["verdict"]["finding"] == timeline.verdict().finding
+
+
+def test_errors_of_the_timed_function_propagate_and_leave_no_recording_behind():
+    tasks_before = set(os.listdir("/proc/self/task"))
+    with pytest.raises(ZeroDivisionError):
+        gilkit.timeline(lambda: 1 / 0, threads=2)
+    with gilkit.record_gil() as recorder:
+        python_loop(1000)
+    assert recorder.timeline.samples >= 1
+    assert set(os.listdir("/proc/self/task")) <= tasks_before | {str(t.native_id) for t in threading.enumerate()}
+
+
+def test_one_recording_at_a_time_and_each_recorder_once():
+    recorder = gilkit.record_gil()
+    with pytest.raises(RuntimeError, match="once the `with record_gil"):
+        _ = recorder.timeline
+    with recorder, pytest.raises(RuntimeError, match="already recording"), gilkit.record_gil():
+        pass
+    with pytest.raises(RuntimeError, match="only once"), recorder:
+        pass
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"threads": 0}, ValueError, "threads must be >= 1"),
+    ({"threads": 2.5}, TypeError, "threads"),
+    ({"interval": 0}, ValueError, "interval must be > 0"),
+    ({"interval": 1e-6}, ValueError, "interval must be >= 2e-05"),
+    ({"interval": 1.0}, ValueError, "interval must be <= 0.1"),
+    ({"interval": "fast"}, TypeError, "interval"),
+], ids=["no-threads", "fractional-threads", "zero-interval", "tiny-interval", "huge-interval", "text-interval"])
+def test_bad_arguments_are_refused_before_anything_runs(kwargs, error, message):
+    ran = []
+    with pytest.raises(error, match=message):
+        gilkit.timeline(ran.append, 1, **kwargs)
+    assert not ran
+
+
+def test_only_callables_are_timed():
+    with pytest.raises(TypeError, match="fn must be callable"):
+        gilkit.timeline("print(1)")
+
+
+def test_the_command_draws_writes_a_trace_and_prints_json(tmp_path):
+    pytest.importorskip("matplotlib")
+    png, trace = tmp_path / "gil.png", tmp_path / "gil.json"
+    result = gilkit_cli("timeline", "-s", "import gilkit", "gilkit.mandelbrot(60, 24, impl='python')",
+                        "--threads", "2", "-o", str(png), "--trace", str(trace), "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["label"] == "gilkit.mandelbrot(60, 24, impl='python')"
+    assert len(figures["threads"]) >= 2
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert json.loads(trace.read_text())["traceEvents"]
+
+
+@pytest.mark.parametrize("args", [
+    ["1 +"],
+    ["1 / 0"],
+    ["-s", "import nothing_by_this_name", "1"],
+    ["--threads", "0", "1"],
+    ["--interval", "5", "1"],
+    ["-o", "/no/such/folder/gil.png", "1"],
+    ["--trace", "/", "1"],
+], ids=["does-not-compile", "raises", "setup-raises", "no-threads", "interval-too-short", "no-folder", "a-folder"])
+def test_bad_input_is_one_line_and_exit_2(args):
+    result = gilkit_cli("timeline", *args)
+    assert result.returncode == 2, result
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_cell_magic_records_the_cell_in_the_notebooks_namespace(ipython, capsys):
+    pytest.importorskip("matplotlib")
+    ipython.run_cell("import time")
+    found = ipython.run_cell_magic("giltimeline", "-o pause = 0.05", "time.sleep(pause)\nslept = True")
+    assert isinstance(found, gilkit.GilTimeline)
+    assert ipython.user_ns["slept"] is True
+    assert found.lane("MainThread").share("blocked") > 0.5
+    assert "verdict:" in capsys.readouterr().out
+
+
+def test_the_cell_magic_runs_the_cell_on_threads_and_refuses_bad_options(ipython):
+    pytest.importorskip("matplotlib")
+    ipython.run_cell("def loop():\n    return sum(range(100_000))")
+    found = ipython.run_cell_magic("giltimeline", "-t 2 -o", "loop()")
+    assert {"gilkit-timeline-0", "gilkit-timeline-1"} <= {lane.name for lane in found.lanes}
+    from IPython.core.error import UsageError
+
+    for line in ("-t 0", "-t two", "-i 1"):
+        with pytest.raises(UsageError, match="%%giltimeline"):
+            ipython.run_cell_magic("giltimeline", line, "loop()")
+
+
+@pytest.mark.skipif(not FREE_THREADED and gil_unreadable is None, reason="this build's GIL is read")
+def test_where_the_gil_is_not_read_the_reason_is_given():
+    timeline = gilkit.timeline(python_loop, 10_000, threads=1)
+    assert not timeline.gil_read and timeline.note
+    assert "GIL not read" in timeline.table()
