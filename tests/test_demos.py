@@ -181,7 +181,7 @@ def test_asyncio_to_thread_keeps_the_loop_ticking_only_for_work_outside_the_gil(
             assert rows["await to_thread(kernel): native-gil"]["p50 ms"] >= 1, asyncio_result.table()
 
 
-@pytest.mark.parametrize("demo", ["ctypes", "dask"])
+@pytest.mark.parametrize("demo", ["ctypes", "dask", "convoy"])
 def test_a_demo_of_the_compiled_kernels_without_them_says_so(demo):
     completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", demo], capture_output=True, text=True,
                                timeout=60, env={**os.environ, "GILKIT_NO_EXTENSIONS": "1"})
@@ -195,3 +195,45 @@ def test_the_dask_demo_without_dask_says_how_to_install_it():
     completed = subprocess.run([sys.executable, "-c", hide_dask], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2 and completed.stdout == ""
     assert 'pip install "gilkit[dask]"' in completed.stderr and "Traceback" not in completed.stderr
+
+
+@pytest.fixture(scope="module")
+def convoy_result(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("convoy")
+    return demos.convoy_demo(duration=0.3, save=folder), folder
+
+
+@needs_native
+def test_convoy_the_service_waits_for_the_gil_only_beside_code_that_holds_it(convoy_result):
+    result, _ = convoy_result
+    rows = {(row[0], row[1]): dict(zip(result.columns, row, strict=True)) for row in result.rows}
+    assert set(rows) == {("alone", 5.0), ("beside python", 5.0), ("beside native-gil", 5.0), ("beside native", 5.0),
+                         ("beside python", 1.0)}
+    waits = {case: row["waits for GIL"] for case, row in rows.items()}
+    assert waits["alone", 5.0] < 0.05, result.table()
+    if gil_enabled():
+        # Shares of the same run's time, not durations: a busy CPU stretches every case alike.
+        assert waits["beside python", 5.0] > max(0.2, 2 * waits["beside native", 5.0]), result.table()
+        assert waits["beside native-gil", 5.0] > max(0.2, 2 * waits["beside native", 5.0]), result.table()
+    else:
+        assert max(waits.values()) == 0.0 and result.finding.startswith("No GIL"), result.table()
+    assert sys.getswitchinterval() == 0.005
+
+
+@needs_native
+def test_convoy_saves_a_timeline_of_every_case(convoy_result):
+    result, folder = convoy_result
+    traces = sorted(path.name for path in folder.glob("*.json"))
+    assert len(traces) == len(result.rows), traces
+    for path in folder.glob("*.json"):
+        lanes = {event["args"]["name"] for event in json.loads(path.read_text())["traceEvents"]
+                 if event["name"] == "thread_name"}
+        assert "echo service" in lanes, (path, lanes)
+
+
+@needs_native
+def test_convoy_refuses_a_folder_that_does_not_exist():
+    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "convoy", "--save", "/no/such/folder"],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert "save must be an existing folder" in completed.stderr and "Traceback" not in completed.stderr

@@ -109,7 +109,8 @@ def build_parser():
     b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
                    help="print two saved runs side by side instead of measuring")
 
-    d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive, ctypes, asyncio, dask")
+    d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive, ctypes, asyncio, dask, "
+                                        "convoy")
     demos = d.add_subparsers(dest="demo", required=True, parser_class=_Parser)
     io = demos.add_parser("io", help="threads help blocking I/O even with the GIL; not pure-Python work")
     io.add_argument("--threads", type=_count(256), default=4)
@@ -127,7 +128,10 @@ def build_parser():
     loop.add_argument("--requests", type=_count(256), default=8, help="concurrent TCP requests")
     scaling = demos.add_parser("dask", help="Dask's threads, processes and a LocalCluster: native vs pure-Python tiles")
     scaling.add_argument("--rounds", type=_count(1000), default=3, help="timed rounds per (impl, scheduler)")
-    for demo in (io, locks, responsive, foreign, loop, scaling):
+    convoy = demos.add_parser("convoy", help="an I/O thread's requests beside a CPU-bound thread, with GIL timelines")
+    convoy.add_argument("--duration", type=_seconds, default=1.0, help="seconds of round trips per case")
+    convoy.add_argument("--save", metavar="DIR", help="write each case's timeline (PNG, Chrome trace) into DIR")
+    for demo in (io, locks, responsive, foreign, loop, scaling, convoy):
         demo.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     pr = commands.add_parser("probe", help="does a statement release the GIL, and will threads help?")
@@ -202,7 +206,7 @@ def _demo(args):
         result = demos.io_demo(threads=args.threads, tasks=args.tasks)
     elif args.demo == "locks":
         result = demos.locks_demo(threads=args.threads, updates=args.updates)
-    elif args.demo in ("ctypes", "dask") and not _implementations.NATIVE_AVAILABLE:
+    elif args.demo in ("ctypes", "dask", "convoy") and not _implementations.NATIVE_AVAILABLE:
         print(f"gilkit demo {args.demo} needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
               file=sys.stderr)
         return 2
@@ -210,6 +214,12 @@ def _demo(args):
         result = demos.ctypes_demo(rounds=args.rounds)
     elif args.demo == "asyncio":
         result = demos.asyncio_demo(requests=args.requests)
+    elif args.demo == "convoy":
+        try:
+            result = demos.convoy_demo(duration=args.duration, save=args.save)
+        except (ValueError, RuntimeError) as exc:  # no such folder; no way to record a timeline here
+            print(f"gilkit demo convoy: {exc}", file=sys.stderr)
+            return 2
     elif args.demo == "dask":
         try:
             result = demos.dask_demo(rounds=args.rounds)
