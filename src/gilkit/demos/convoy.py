@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .. import _implementations, kernels
 from .._build import gil_enabled
+from .._implementations import Impl
 from .._steady import INSIDE, chunk_max_iter
 from .._validate import positive_seconds
 from ..gil_timeline import GilTimeline, record_gil
@@ -68,7 +69,7 @@ def _serve(listener: socket.socket) -> None:
             connection.sendall(data)
 
 
-def _cpu_work(impl: str) -> Callable[[], object]:
+def _cpu_work(impl: Impl) -> Callable[[], object]:
     """One unit of the CPU thread's work: a pure-Python loop, or chunks of compiled Mandelbrot rows."""
     if impl == "python":
         return lambda: sum(i * i for i in range(200_000))
@@ -79,7 +80,7 @@ def _cpu_work(impl: str) -> Callable[[], object]:
 
 
 @contextlib.contextmanager
-def _busy_beside(impl: str | None) -> Iterator[None]:
+def _busy_beside(impl: Impl | None) -> Iterator[None]:
     """A thread that runs ``impl``'s work over and over for the ``with`` block (none for None)."""
     if impl is None:
         yield
@@ -110,7 +111,7 @@ def _switch_interval(seconds: float) -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
-def _round_trips(seconds: float, beside: str | None, label: str) -> tuple[list[float], GilTimeline]:
+def _round_trips(seconds: float, beside: Impl | None, label: str) -> tuple[list[float], GilTimeline]:
     """The client's round-trip times and the service's timeline, with ``beside`` running meanwhile."""
     with socket.create_server(("127.0.0.1", 0)) as listener:
         server = threading.Thread(target=_serve, args=(listener,), name="echo service", daemon=True)
@@ -134,9 +135,11 @@ def convoy_demo(duration: float = 1.0, save: str | os.PathLike[str] | None = Non
     folder = None if save is None else Path(save)
     if folder is not None and not folder.is_dir():
         raise ValueError(f"save must be an existing folder, got {str(save)!r}")
-    impls = [impl for impl in ("python", "native-gil", "native") if impl in _implementations.available_impls()]
+    available = _implementations.available_impls()
+    impls: list[Impl] = [impl for impl in ("python", "native-gil", "native") if impl in available]
     default = sys.getswitchinterval()
-    cases = [(None, default), *((impl, default) for impl in impls), *(("python", s) for s in SHORTER_INTERVALS)]
+    cases: list[tuple[Impl | None, float]] = [(None, default), *((impl, default) for impl in impls),
+                                              *(("python", s) for s in SHORTER_INTERVALS)]
     rows, seen = [], {}
     for beside, interval in cases:
         name = "alone" if beside is None else f"beside {beside}"
