@@ -112,7 +112,7 @@ class ThreadLane:
     stretches: tuple[Stretch, ...]
     #: How long the thread was seen: from its first sample to its end or the recording's.
     seen_s: float
-    #: Each wait for the GIL: from the first sample that saw the thread wait until it held the GIL.
+    #: Each wait for the GIL, as sampled (see _gil_waits).
     gil_waits: Durations
     #: The longest stretch of samples in which the thread held the GIL (to within an interval).
     longest_hold_s: float
@@ -531,16 +531,14 @@ def _stretches(edges: np.ndarray, samples: list[int], states: list[int]) -> tupl
 
 
 def _gil_waits(stretches: tuple[Stretch, ...]) -> Durations:
-    """From the first sample that saw the thread wait for the GIL until it held it. A thread woken to take
-    the GIL runs, or waits for a CPU, on its way to it: still the same wait; one that blocks elsewhere
-    has given up wanting it."""
+    """Each run of samples in which the thread waited for the GIL, from its first such sample to the
+    first that found it doing anything else (mostly: holding the GIL, or running once it had it); a
+    wait still going on when the recording ended is left out."""
     waits, since = [], None
     for stretch in stretches:
-        if stretch.state == "waiting_gil" and since is None:
-            since = stretch.start_s
-        elif stretch.state == "holding" and since is not None:
+        if stretch.state == "waiting_gil":
+            since = stretch.start_s if since is None else since
+        elif since is not None:
             waits.append(stretch.start_s - since)
-            since = None
-        elif stretch.state == "blocked":
             since = None
     return Durations.of(waits)
