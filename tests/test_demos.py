@@ -76,6 +76,14 @@ def test_demo_cli_prints_json():
     assert report["name"] == "locks" and len(report["rows"]) == 4 and report["finding"]
 
 
+@pytest.mark.parametrize("demo", ["io", "locks"])
+def test_a_demo_that_compares_threads_refuses_one_thread_in_one_line(demo):
+    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", demo, "--threads", "1"], capture_output=True,
+                               text=True, timeout=60)
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr.count("\n") == 1 and "must be >= 2" in completed.stderr, completed.stderr
+
+
 def test_gui_without_a_display_says_so():
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "responsive", "--gui", "--auto"],

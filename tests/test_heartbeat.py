@@ -18,7 +18,6 @@ def test_beats_while_the_main_thread_sleeps():
     # depends on free CPUs, so that is not asserted.
     assert probe.beats >= 5, probe
     assert 0 <= probe.median_ms <= probe.p99_ms <= probe.max_ms
-    assert 0 <= probe.median_ms <= probe.p99_ms <= probe.max_ms
 
 
 @needs_native

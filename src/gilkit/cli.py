@@ -71,8 +71,8 @@ def _counts(text):
     return sorted(set(counts))
 
 
-def _count(maximum):
-    return _checked(_whole, functools.partial(_validate.integer, "value", minimum=1, maximum=maximum))
+def _count(maximum, minimum=1):
+    return _checked(_whole, functools.partial(_validate.integer, "value", minimum=minimum, maximum=maximum))
 
 
 _seconds = _checked(_number, functools.partial(_validate.positive_seconds, "value"))
@@ -112,11 +112,11 @@ def build_parser():
     d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive, ctypes, asyncio, dask, "
                                         "convoy")
     demos = d.add_subparsers(dest="demo", required=True, parser_class=_Parser)
-    io = demos.add_parser("io", help="threads help blocking I/O even with the GIL; not pure-Python work")
-    io.add_argument("--threads", type=_count(256), default=4)
-    io.add_argument("--tasks", type=_count(10_000), default=8)
+    blocking = demos.add_parser("io", help="threads help blocking I/O even with the GIL; not pure-Python work")
+    blocking.add_argument("--threads", type=_count(256, minimum=2), default=4, help="2 or more (it compares)")
+    blocking.add_argument("--tasks", type=_count(10_000), default=8)
     locks = demos.add_parser("locks", help="a shared histogram: no lock, a lock per update, local then merge")
-    locks.add_argument("--threads", type=_count(256), default=4)
+    locks.add_argument("--threads", type=_count(256, minimum=2), default=4, help="2 or more (it compares)")
     locks.add_argument("--updates", type=_count(10**8), default=100_000, help="values per thread")
     responsive = demos.add_parser("responsive", help="a 16 ms main loop while work runs in a thread")
     responsive.add_argument("--duration", type=_seconds, default=1.0, help="seconds per case")
@@ -131,7 +131,7 @@ def build_parser():
     convoy = demos.add_parser("convoy", help="an I/O thread's requests beside a CPU-bound thread, with GIL timelines")
     convoy.add_argument("--duration", type=_seconds, default=1.0, help="seconds of round trips per case")
     convoy.add_argument("--save", metavar="DIR", help="write each case's timeline (PNG, Chrome trace) into DIR")
-    for demo in (io, locks, responsive, foreign, loop, scaling, convoy):
+    for demo in (blocking, locks, responsive, foreign, loop, scaling, convoy):
         demo.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     pr = commands.add_parser("probe", help="does a statement release the GIL, and will threads help?")

@@ -8,7 +8,7 @@ wall time, the heartbeat lateness (and the GIL's share of it), and a verdict in 
 """
 
 import functools
-import json
+import math
 import statistics
 import threading
 import time
@@ -65,10 +65,11 @@ class ProbeReport:
     verdict: Verdict = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
+        """Every figure as JSON-able values: a figure that was not measured (NaN) is None."""
         data = asdict(self)
         data["verdict"] = {"finding": self.verdict.finding, "text": self.verdict.text,
                            "evidence": self.verdict.evidence}
-        return json.loads(json.dumps(data).replace("NaN", "null"))
+        return _measured(data)
 
     def table(self) -> str:
         rows = [["workers", "calls", "best s", "median s", "speedup", "median", "CPU/wall", "waited for CPU"]]
@@ -92,6 +93,17 @@ class ProbeReport:
 
     def __str__(self) -> str:
         return self.table()
+
+
+def _measured(value: Any) -> Any:
+    """``value`` with every NaN float, however deep in its dicts and lists, replaced by None."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _measured(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_measured(item) for item in value]
+    return value
 
 
 def _duration(seconds: float) -> str:
