@@ -140,6 +140,7 @@ void gilkit_gil_read(gilkit_sample *out)
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -163,7 +164,7 @@ int gilkit_threads_readable(const char **why)
 }
 
 #define SAMPLER_NICE 10
-/* Rescan /proc/self/task at least this often, for threads started during the recording. */
+/* Rescan /proc/self/task at least this often, besides whenever its thread count changes. */
 #define RESCAN_SECONDS 0.02
 
 /* A sample whose GIL read took longer than this after its time stamp (the sampler was preempted in
@@ -205,6 +206,7 @@ struct gilkit_sampler {
     int32_t *known_tids;    /* every thread ever watched, in the order first seen */
     char *known_names;      /* GILKIT_NAME_SIZE bytes each */
     int64_t n_known, cap_known_tids, cap_known_names;
+    nlink_t task_links;     /* /proc/self/task's link count at the last scan: 2 + the number of threads */
 };
 
 static double now_seconds(void)
@@ -286,8 +288,20 @@ static void watch(gilkit_sampler *s, int32_t tid)
     s->known_tids[s->n_known++] = tid;
 }
 
+/* Whether threads have started or ended since the last scan: Linux counts a process's threads in its
+ * task folder's link count, which one stat reads far more cheaply than a scan. */
+static int threads_changed(const gilkit_sampler *s)
+{
+    struct stat folder;
+    return stat("/proc/self/task", &folder) != 0 || folder.st_nlink != s->task_links;
+}
+
 static void scan_threads(gilkit_sampler *s)
 {
+    struct stat folder;
+    if (stat("/proc/self/task", &folder) == 0) {
+        s->task_links = folder.st_nlink;
+    }
     DIR *tasks = opendir("/proc/self/task");
     if (tasks == NULL) {
         return;
@@ -414,7 +428,7 @@ static void *sample_until_stopped(void *arg)
     gilkit_sampler *s = arg;
     double next = now_seconds(), last_scan = -1.0;
     while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-        if (next - last_scan >= RESCAN_SECONDS) {
+        if (next - last_scan >= RESCAN_SECONDS || threads_changed(s)) {
             scan_threads(s);
             last_scan = next;
         }

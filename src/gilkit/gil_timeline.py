@@ -245,13 +245,18 @@ class GilTimeline:
     def table(self) -> str:
         from ._text import aligned
 
-        rows = [["thread", "holds GIL", "runs w/o GIL", "waits GIL", "waits CPU", "blocked", "longest hold",
-                 "GIL waits (median, max)"]]
-        for lane in self.lanes:
-            waits = lane.gil_waits
-            rows.append([lane.name, *(f"{lane.share(state):.0%}" for state in STATES),
-                         f"{1000 * lane.longest_hold_s:.1f} ms",
-                         f"{len(waits)}: {waits.median_ms:.2f} / {waits.max_ms:.2f} ms" if waits else "-"])
+        if self.gil_read:
+            rows = [["thread", "holds GIL", "runs w/o GIL", "waits GIL", "waits CPU", "blocked", "longest hold",
+                     "GIL waits (median, max)"]]
+            for lane in self.lanes:
+                waits = lane.gil_waits
+                rows.append([lane.name, *(f"{lane.share(state):.0%}" for state in STATES),
+                             f"{1000 * lane.longest_hold_s:.1f} ms",
+                             f"{len(waits)}: {waits.median_ms:.2f} / {waits.max_ms:.2f} ms" if waits else "-"])
+        else:  # nothing holds or waits for a GIL that is not read
+            rows = [["thread", "runs", "waits CPU", "blocked"]]
+            rows += [[lane.name, *(f"{lane.share(state):.0%}" for state in ("running", "waiting_cpu", "blocked"))]
+                     for lane in self.lanes]
         if self.gil_read:
             gil = (f"{self.switches} GIL switches; GIL free {self.free_share:.0%} of the time; switch interval "
                    f"{1000 * self.switch_interval_s:g} ms")
