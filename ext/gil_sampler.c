@@ -428,7 +428,7 @@ static void *sample_until_stopped(void *arg)
     gilkit_sampler *s = arg;
     double next = now_seconds(), last_scan = -1.0;
     while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-        if (next - last_scan >= RESCAN_SECONDS || threads_changed(s)) {
+        if (next - last_scan >= RESCAN_SECONDS || (s->n_samples % SCHEDSTAT_EVERY == 0 && threads_changed(s))) {
             scan_threads(s);
             last_scan = next;
         }
