@@ -147,27 +147,26 @@ def convoy_demo(duration: float = 1.0, save: str | os.PathLike[str] | None = Non
             times, timeline = _round_trips(duration, beside, f"echo service {name}, switch interval "
                                                              f"{1000 * interval:g} ms")
         service = timeline.lane("echo service")
-        seen[name, interval] = _Case(len(times) / sum(times), service.share("waiting_gil"), service.gil_waits.median_ms)
+        seen[name, interval] = _Case(len(times) / sum(times), 1000 * statistics.median(times),
+                                     service.share("waiting_gil"))
         rows.append([name, 1000 * interval, seen[name, interval].rate, 1000 * statistics.mean(times),
-                     1000 * statistics.quantiles(times, n=100)[98], service.share("waiting_gil"),
-                     service.gil_waits.median_ms if service.gil_waits else 0.0,
-                     timeline.switches if timeline.switches is not None else "-"])
+                     1000 * statistics.median(times), 1000 * statistics.quantiles(times, n=100)[98],
+                     service.share("waiting_gil"), timeline.switches if timeline.switches is not None else "-"])
         if folder is not None:
             stem = folder / f"convoy-{name.replace(' ', '-')}-{1000 * interval:g}ms"
             timeline.save_trace(stem.with_suffix(".json"))
             with contextlib.suppress(ImportError):
                 timeline.save_png(stem.with_suffix(".png"))
-    columns = ["service", "switch ms", "requests/s", "mean ms", "p99 ms", "waits for GIL", "GIL wait median ms",
-               "GIL switches"]
+    columns = ["service", "switch ms", "requests/s", "mean ms", "median ms", "p99 ms", "waits for GIL", "GIL switches"]
     return DemoResult("convoy", columns, rows, _finding(seen, default))
 
 
 @dataclass(frozen=True)
 class _Case:
     rate: float
-    #: The share of the time the service's thread waited for the GIL, and its median wait (ms).
+    #: The median round trip, and the share of the time the service's thread waited for the GIL.
+    median_ms: float
     waiting: float
-    wait_ms: float
 
 
 def _finding(seen: dict[tuple[str, float], _Case], default: float) -> str:
@@ -180,7 +179,8 @@ def _finding(seen: dict[tuple[str, float], _Case], default: float) -> str:
 
     def waits(name: str, interval: float = default) -> str:
         case = seen[name, interval]
-        return f"it waited for the GIL {case.waiting:.0%} of the time, {case.wait_ms:.1f} ms a wait (median)"
+        return (f"a request took {case.median_ms:.2f} ms (median), {case.median_ms / (1000 * interval):.1f} switch "
+                f"intervals, and the service waited for the GIL {case.waiting:.0%} of the time")
 
     if not gil_enabled():
         worst = min(case.rate for case in seen.values())
@@ -188,11 +188,11 @@ def _finding(seen: dict[tuple[str, float], _Case], default: float) -> str:
                 "beside any thread: what it shares with them is the CPUs, not a lock.")
     parts = [f"Alone the service answers {alone:,.0f} requests/s"]
     if ("beside python", default) in seen:
-        parts.append(f"beside a pure-Python thread {rate('beside python')}: {waits('beside python')}, about a switch "
-                     f"interval ({1000 * default:g} ms)")
+        parts.append(f"beside a pure-Python thread {rate('beside python')}: {waits('beside python')}: after each "
+                     "blocking call (recv, then send) it waits until the CPU thread is made to let go of the GIL")
     if ("beside native-gil", default) in seen:
         parts.append(f"beside compiled code that holds the GIL {rate('beside native-gil')}: "
-                     f"{waits('beside native-gil')}, until a chunk ends")
+                     f"{waits('beside native-gil')} (until a chunk ends)")
     if ("beside native", default) in seen:
         case = seen["beside native", default]
         parts.append(f"beside compiled code that released it {rate('beside native')}, waiting for the GIL "
@@ -200,6 +200,5 @@ def _finding(seen: dict[tuple[str, float], _Case], default: float) -> str:
     for shorter in SHORTER_INTERVALS:
         if ("beside python", shorter) in seen:
             parts.append(f"with a {1000 * shorter:g} ms switch interval, beside pure Python "
-                         f"{rate('beside python', shorter)}: {waits('beside python', shorter)}, at the price of "
-                         "more switches")
+                         f"{rate('beside python', shorter)}: {waits('beside python', shorter)}, with more switches")
     return "; ".join(parts) + "."
