@@ -1,15 +1,17 @@
 """What recording a GIL timeline costs the code it records: the same 2-thread runs with and without the
-sampler, interleaved, best and median, at the default interval and at others.
+sampler, in adjacent pairs, at the default interval and at others.
 
     python benchmarks/timeline_cost.py > results/timeline-cost-gil.txt
 
-The cost is the slowdown of the measured code (the sampler's thread takes CPU time from it, and wakes
-every interval); the sampler's own CPU time per sample is printed beside it.
+This shared host drifts by several percent from one second to the next, more than the cost itself. So
+the runs are short (about 0.1 s), come in adjacent pairs (with, without; the order alternates), and the
+cost is the median of the pairs' ratios, with its interquartile range; best and median times are
+printed too. The sampler's own CPU time per sample and per second of the run are printed beside it: on
+code that keeps every CPU busy, the slowdown cannot be less than that CPU time spread over the CPUs.
 """
 
 import functools
 import statistics
-import sys
 import time
 
 import gilkit
@@ -18,37 +20,50 @@ from gilkit._text import aligned
 from gilkit.gil_timeline import DEFAULT_INTERVAL, record_gil
 from gilkit.probing import run_on_threads
 
-ROUNDS = 15
+PAIRS = 60
 CASES = {
-    "native (2 threads, both CPUs busy)": functools.partial(gilkit.mandelbrot, 2400, 1600, impl="native"),
-    "python twin (2 threads)": functools.partial(gilkit.mandelbrot, 240, 160, impl="python"),
+    "native (2 threads, both CPUs busy)": functools.partial(gilkit.mandelbrot, 1600, 800, impl="native"),
+    "python twin (2 threads)": functools.partial(gilkit.mandelbrot, 80, 40, impl="python"),
 }
 
 
+def timed(call, interval):
+    """Seconds of 2 threads of ``call``, under a recording at ``interval`` (None: no recording), and the
+    timeline. Only the threads' run is timed, not the recording's start and end."""
+    if interval is None:
+        start = time.perf_counter()
+        run_on_threads(call, 2, 1)
+        return time.perf_counter() - start, None
+    with record_gil(interval) as recorder:
+        start = time.perf_counter()
+        run_on_threads(call, 2, 1)
+        seconds = time.perf_counter() - start
+    return seconds, recorder.timeline
+
+
 def main():
-    intervals = [DEFAULT_INTERVAL, 100e-6, 500e-6]
-    print(f"gilkit {gilkit.__version__} on {build_label()}, {gilkit.usable_cpus()} usable CPUs; "
-          f"{ROUNDS} rounds, interleaved")
-    rows = [["code", "interval", "slowdown best", "slowdown median", "sampler CPU / sample", "sampler CPU share"]]
+    print(f"gilkit {gilkit.__version__} on {build_label()}, {gilkit.usable_cpus()} usable CPUs; {PAIRS} adjacent "
+          "pairs of runs per row")
+    rows = [["code", "interval", "slowdown (median of pairs)", "IQR", "best", "median", "sampler CPU / sample",
+             "sampler CPU / s"]]
     for label, call in CASES.items():
         call()  # warm up
-        for interval in intervals:
-            plain, recorded, per_sample, share = [], [], [], []
-            for _ in range(ROUNDS):
-                start = time.perf_counter()
-                run_on_threads(call, 2, 1)
-                plain.append(time.perf_counter() - start)
-                with record_gil(interval) as recorder:
-                    start = time.perf_counter()
-                    run_on_threads(call, 2, 1)
-                    recorded.append(time.perf_counter() - start)
-                timeline = recorder.timeline
+        for interval in (DEFAULT_INTERVAL, 500e-6, 1000e-6):
+            plain, recorded, ratios, per_sample, share = [], [], [], [], []
+            for pair in range(PAIRS):
+                first, second = (None, interval) if pair % 2 == 0 else (interval, None)
+                results = {which: timed(call, which) for which in (first, second)}
+                (base, _), (with_sampler, timeline) = results[None], results[interval]
+                plain.append(base)
+                recorded.append(with_sampler)
+                ratios.append(with_sampler / base)
                 per_sample.append(timeline.sampler_cpu_s / timeline.samples)
                 share.append(timeline.sampler_cpu_s / timeline.duration_s)
-            rows.append([label, f"{1e6 * interval:.0f} us", f"{min(recorded) / min(plain) - 1:+.1%}",
+            q1, q2, q3 = statistics.quantiles(ratios, n=4)
+            rows.append([label, f"{1e6 * interval:.0f} us", f"{q2 - 1:+.1%}", f"{q1 - 1:+.1%} .. {q3 - 1:+.1%}",
+                         f"{min(recorded) / min(plain) - 1:+.1%}",
                          f"{statistics.median(recorded) / statistics.median(plain) - 1:+.1%}",
                          f"{1e6 * statistics.median(per_sample):.1f} us", f"{statistics.median(share):.1%}"])
-            print(*aligned(rows)[-1:], file=sys.stderr)
     print("\n".join(aligned(rows)))
 
 

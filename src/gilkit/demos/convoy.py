@@ -188,8 +188,8 @@ def _finding(seen: dict[tuple[str, float], _Case], default: float) -> str:
                 "beside any thread: what it shares with them is the CPUs, not a lock.")
     parts = [f"Alone the service answers {alone:,.0f} requests/s"]
     if ("beside python", default) in seen:
-        parts.append(f"beside a pure-Python thread {rate('beside python')}: {waits('beside python')}: after each "
-                     "blocking call (recv, then send) it waits until the CPU thread is made to let go of the GIL")
+        parts.append(f"beside a pure-Python thread {rate('beside python')}: {waits('beside python')}: after a "
+                     "blocking call (recv, send) it waits until the CPU thread is made to let go of the GIL")
     if ("beside native-gil", default) in seen:
         parts.append(f"beside compiled code that holds the GIL {rate('beside native-gil')}: "
                      f"{waits('beside native-gil')} (until a chunk ends)")
