@@ -129,6 +129,9 @@ class ThreadLane:
 
 @dataclass(frozen=True, eq=False)
 class GilTimeline:
+    """One recording: its samples, a lane per thread, gilkit's kernel chunks, and what they add up to
+    (``table()``, ``figures()``, ``verdict()``, ``save_png()``, ``save_trace()``)."""
+
     label: str
     build: str
     #: Whether the GIL itself was read; if not, ``note`` says why.
