@@ -74,7 +74,7 @@ def test_compare_prints_two_runs_side_by_side(quick_report, tmp_path):
         (["bench", "--kernels", "fft"], "unknown kernel 'fft'"),
         (["bench", "--impls", "cuda"], "unknown impl 'cuda'"),
         (["bench", "--workers", "0"], "workers must be >= 1"),
-        (["bench", "--workers", "two"], "expected a whole number"),
+        (["bench", "--workers", "two"], "workers takes a whole number"),
         (["bench", "--modes", "gpu"], "unknown mode 'gpu'"),
         (["bench", "--budget", "-1"], "argument --budget: value must be > 0 seconds"),
         (["bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json"], "cannot read"),

@@ -143,8 +143,12 @@ def test_the_magic_says_a_python_loop_hands_the_gil_over(ipython):
     assert ipython.run_line_magic("gil", "-r 2 -o loop()").verdict.finding == "hands over"
 
 
-@pytest.mark.parametrize("line, error, says", [("-w x 1", ValueError, "-w"), ("-w 0 1", ValueError, "workers"),
-                                                ("-r 0 1", ValueError, "rounds"), ("-o", ValueError, "statement")])
-def test_the_magic_refuses_bad_options_naming_them(ipython, line, error, says):
-    with pytest.raises(error, match=says):
+@pytest.mark.parametrize("line, says", [("-w x 1", "workers takes a whole number"), ("-w 0 1", "workers must be >= 1"),
+                                        ("-r 0 1", "rounds must be >= 1"), ("-r x 1", "-r takes a whole number"),
+                                        ("-o", "needs a statement"), ("1 +", "does not compile"),
+                                        ("1 / 0", "raised ZeroDivisionError")])
+def test_the_magic_refuses_a_bad_line_as_a_usage_error_naming_it(ipython, line, says):
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match=f"%gil: .*{says}"):
         ipython.run_line_magic("gil", line)

@@ -19,30 +19,22 @@ from .gil_timeline import GilTimeline, checked_interval, record_gil, timeline_st
 from .probing import ProbeReport, StatementError, compile_statement, probe_statement
 
 
-def _whole(option: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{option} takes whole numbers (-w 1,2 -r 5), got {text!r}") from None
-
-
 @magics_class
 class GilMagics(Magics):
     @line_cell_magic
     def gil(self, line: str, cell: str | None = None) -> ProbeReport | None:
         """Probe a statement: does it release the GIL, and will threads help? (see gilkit.probe)"""
         options, code = self.parse_options(line, "w:r:o", posix=False, strict=False)
-        workers = [_whole("-w", part) for part in options.get("w", "1,2").split(",") if part.strip()]
-        rounds = _whole("-r", options.get("r", "5"))
         statement, setup = (cell, code) if cell is not None else (code, "")
-        if not statement.strip():
-            raise ValueError("%gil needs a statement to probe, e.g. %gil np.sort(a)")
         assert self.shell is not None  # a registered magic runs in a shell
         try:
+            workers = _validate.worker_counts(options.get("w", "1,2"))
+            rounds = _validate.whole_number("-r", options.get("r", "5"))
+            if not statement.strip():
+                raise ValueError("it needs a statement to probe, e.g. %gil np.sort(a)")
             report = probe_statement(statement, setup, self.shell.user_ns, workers=workers, rounds=rounds)
-        except StatementError as exc:
-            print(f"%gil: {exc}")
-            return None
+        except (TypeError, ValueError, StatementError) as exc:
+            raise UsageError(f"%gil: {exc}") from None
         print(report.table())
         return report if "o" in options else None
 
@@ -53,9 +45,9 @@ class GilMagics(Magics):
         options, setup = self.parse_options(line, "t:i:o", posix=False, strict=False)
         assert self.shell is not None  # a registered magic runs in a shell
         try:
-            interval = checked_interval(_whole("-i", options.get("i", "200")) / 1e6)
-            threads = (_validate.integer("-t", _whole("-t", options["t"]), minimum=1, maximum=_validate.MAX_WORKERS)
-                       if "t" in options else None)
+            interval = checked_interval(_validate.whole_number("-i", options.get("i", "200")) / 1e6)
+            threads = (_validate.integer("-t", _validate.whole_number("-t", options["t"]), minimum=1,
+                                         maximum=_validate.MAX_WORKERS) if "t" in options else None)
             if threads is not None:
                 found = timeline_statement(cell, setup, self.shell.user_ns, threads=threads, interval=interval)
             else:

@@ -66,6 +66,23 @@ def finite_real(name: str, value: object) -> float:
 MAX_SECONDS = 365 * 24 * 3600.0
 
 
+def whole_number(name: str, text: str) -> int:
+    """``text`` as an int, or a ValueError naming ``name`` (a command-line option, a magic's option)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} takes a whole number, got {text!r}") from None
+
+
+def worker_counts(text: str) -> list[int]:
+    """A comma-separated list of worker counts such as "1,2", sorted and without repeats."""
+    counts = [integer("workers", whole_number("workers", part), minimum=1, maximum=MAX_WORKERS)
+              for part in text.split(",") if part.strip()]
+    if not counts:
+        raise ValueError(f"workers must be whole numbers separated by commas, got {text!r}")
+    return sorted(set(counts))
+
+
 def positive_seconds(name: str, value: object, *, maximum: float = MAX_SECONDS) -> float:
     """``value`` as a finite float in (0, maximum]: a duration (ints, floats and NumPy scalars; not bool or str)."""
     seconds = finite_real(name, value)

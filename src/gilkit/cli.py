@@ -63,14 +63,6 @@ def _number(text):
         raise ValueError(f"expected a number of seconds, got {text!r}") from None
 
 
-def _counts(text):
-    counts = [_validate.integer("workers", _whole(part), minimum=1, maximum=MAX_WORKERS)
-              for part in text.split(",") if part.strip()]
-    if not counts:
-        raise ValueError(f"workers must be whole numbers separated by commas, got {text!r}")
-    return sorted(set(counts))
-
-
 def _count(maximum, minimum=1):
     return _checked(_whole, functools.partial(_validate.integer, "value", minimum=minimum, maximum=maximum))
 
@@ -85,7 +77,7 @@ def _interval_us(microseconds):
 
 
 _microseconds = _checked(_number, _interval_us)
-_worker_counts = _checked(str, _counts)
+_worker_counts = _checked(str, _validate.worker_counts)
 
 
 def build_parser():
