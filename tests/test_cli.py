@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from support import gilkit_cli
 
 import gilkit
 
@@ -12,10 +13,6 @@ RESULT_FIELDS = {"kernel", "impl", "mode", "workers", "size", "repeats", "times_
                  "speedup", "speedup_best", "efficiency", "vs_python", "heartbeat_median_ms", "heartbeat_max_ms"}
 META_FIELDS = {"python", "build", "gil_enabled", "cpus_usable", "cpu_count", "switch_interval", "gilkit_version",
                "numpy_version", "cpu_model", "date"}
-
-
-def gilkit_cli(*args):
-    return subprocess.run([sys.executable, "-m", "gilkit", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_info_reports_the_gil_and_the_usable_cpus():

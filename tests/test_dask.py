@@ -7,8 +7,7 @@ import sys
 import numpy as np
 import pytest
 from procs import child_processes, wait_until
-from support import FREE_THREADED, gil_enabled, needs_native
-from test_validation import BAD_CALLS
+from support import BAD_CALLS, FREE_THREADED, gil_enabled, needs_native
 
 import gilkit
 from gilkit import demos

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from support import CALIBRATED_CALL_SECONDS, gil_enabled, needs_native
+from support import CALIBRATED_CALL_SECONDS, gil_enabled, gilkit_cli, needs_native
 
 import gilkit
 from gilkit import demos
@@ -69,8 +69,7 @@ def test_responsive_main_loop_stays_on_time_only_when_work_leaves_the_gil():
 
 
 def test_demo_cli_prints_json():
-    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "locks", "--threads", "2", "--updates",
-                                "2000", "--json"], capture_output=True, text=True, timeout=120)
+    completed = gilkit_cli("demo", "locks", "--threads", "2", "--updates", "2000", "--json", timeout=120)
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)
     assert report["name"] == "locks" and len(report["rows"]) == 4 and report["finding"]
@@ -78,16 +77,14 @@ def test_demo_cli_prints_json():
 
 @pytest.mark.parametrize("demo", ["io", "locks"])
 def test_a_demo_that_compares_threads_refuses_one_thread_in_one_line(demo):
-    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", demo, "--threads", "1"], capture_output=True,
-                               text=True, timeout=60)
+    completed = gilkit_cli("demo", demo, "--threads", "1", timeout=60)
     assert completed.returncode == 2 and completed.stdout == ""
     assert completed.stderr.count("\n") == 1 and "must be >= 2" in completed.stderr, completed.stderr
 
 
 def test_gui_without_a_display_says_so():
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "responsive", "--gui", "--auto"],
-                               capture_output=True, text=True, timeout=60, env=env)
+    completed = gilkit_cli("demo", "responsive", "--gui", "--auto", timeout=60, env=env)
     assert completed.returncode == 2
     assert "display" in completed.stderr.lower() or "tkinter" in completed.stderr.lower()
 
@@ -112,9 +109,8 @@ def xvfb_display():
 
 def test_gui_under_xvfb_records_frame_timings(xvfb_display):
     pytest.importorskip("tkinter")
-    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "responsive", "--gui", "--auto", "--json"],
-                               capture_output=True, text=True, timeout=300,
-                               env={**os.environ, "DISPLAY": xvfb_display})
+    completed = gilkit_cli("demo", "responsive", "--gui", "--auto", "--json", timeout=300,
+                           env={**os.environ, "DISPLAY": xvfb_display})
     assert completed.returncode == 0, completed.stderr
     stats = json.loads(completed.stdout)
     on_gui = stats[f"on the GUI thread: {gilkit.ACTIVE_IMPLEMENTATION}"]
@@ -191,8 +187,7 @@ def test_asyncio_to_thread_keeps_the_loop_ticking_only_for_work_outside_the_gil(
 
 @pytest.mark.parametrize("demo", ["ctypes", "dask", "convoy"])
 def test_a_demo_of_the_compiled_kernels_without_them_says_so(demo):
-    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", demo], capture_output=True, text=True,
-                               timeout=60, env={**os.environ, "GILKIT_NO_EXTENSIONS": "1"})
+    completed = gilkit_cli("demo", demo, timeout=60, env={**os.environ, "GILKIT_NO_EXTENSIONS": "1"})
     assert completed.returncode == 2 and completed.stdout == ""
     assert "needs the compiled kernels" in completed.stderr and "Traceback" not in completed.stderr
 
@@ -241,7 +236,6 @@ def test_convoy_saves_a_timeline_of_every_case(convoy_result):
 
 @needs_native
 def test_convoy_refuses_a_folder_that_does_not_exist():
-    completed = subprocess.run([sys.executable, "-m", "gilkit", "demo", "convoy", "--save", "/no/such/folder"],
-                               capture_output=True, text=True, timeout=60)
+    completed = gilkit_cli("demo", "convoy", "--save", "/no/such/folder", timeout=60)
     assert completed.returncode == 2 and completed.stdout == ""
     assert "save must be an existing folder" in completed.stderr and "Traceback" not in completed.stderr

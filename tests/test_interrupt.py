@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from procs import HAVE_PROC, cpu_seconds, session_processes, wait_until
-from support import needs_native
+from support import needs_native, shared_memory_segments
 
 import gilkit
 
@@ -97,11 +97,6 @@ def test_a_raised_flag_stops_a_chunk_before_its_work(impl, kernel):
         assert np.isnan(out).all()
     else:
         assert module.count_hits(12345, 0, 10**12, raised_flag()) == 0
-
-
-def shared_memory_segments():
-    shm = Path("/dev/shm")
-    return {p.name for p in shm.iterdir() if p.name.startswith("psm_")} if shm.is_dir() else set()
 
 
 @pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")

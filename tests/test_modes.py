@@ -3,23 +3,17 @@
 import os
 import signal
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
 from procs import HAVE_PROC, cpu_seconds, wait_until
 from reference import same_bits, same_result
-from support import SMALL_PROBLEMS, needs_native
+from support import SMALL_PROBLEMS, needs_native, shared_memory_segments
 
 import gilkit
 from gilkit import _executor
 
 VALUES = np.random.default_rng(8).normal(size=(1 << 16) + 5)
-
-
-def shared_memory_segments():
-    shm = Path("/dev/shm")
-    return {p.name for p in shm.iterdir() if p.name.startswith("psm_")} if shm.is_dir() else set()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from support import CALIBRATED_CALL_SECONDS, FREE_THREADED, gil_enabled, needs_native
+from support import CALIBRATED_CALL_SECONDS, FREE_THREADED, gil_enabled, gilkit_cli, needs_native
 
 import gilkit
 from gilkit._steady import INSIDE, chunk_max_iter
@@ -101,8 +101,7 @@ def test_an_exception_of_the_code_propagates():
 
 
 def gilkit_probe(*args):
-    return subprocess.run([sys.executable, "-m", "gilkit", "probe", *args], capture_output=True, text=True,
-                          timeout=120)
+    return gilkit_cli("probe", *args, timeout=120)
 
 
 def test_the_command_prints_json_with_a_verdict():

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from support import gilkit_cli
 
 from gilkit.shell import run_parallel
 
@@ -82,8 +83,7 @@ def test_bad_arguments(commands, jobs, timeout, error, name):
 
 
 def gilkit_shell(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "gilkit", "shell", *args], input=stdin, capture_output=True,
-                          text=True, timeout=120)
+    return gilkit_cli("shell", *args, input=stdin, timeout=120)
 
 
 def test_cli_reports_every_command_and_exits_non_zero_on_failure():

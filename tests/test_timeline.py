@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from support import FREE_THREADED, gil_enabled, needs_native
-from test_cli import gilkit_cli
+from support import FREE_THREADED, gil_enabled, gilkit_cli, needs_native
 
 import gilkit
 from gilkit._implementations import NATIVE_AVAILABLE, native_module
