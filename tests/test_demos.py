@@ -57,15 +57,16 @@ def test_locks_every_locked_variant_is_correct_and_the_switch_interval_is_restor
 
 def test_responsive_main_loop_stays_on_time_only_when_work_leaves_the_gil():
     result = demos.responsive_demo(duration=0.6, frame_ms=16)
-    rows = {row[0]: row for row in result.rows}
+    rows = {row[0]: dict(zip(result.columns, row, strict=True)) for row in result.rows}
     main = rows[f"on the main loop: {gilkit.ACTIVE_IMPLEMENTATION}"]
-    assert main[4] >= 1, result.table()  # the work froze the loop for longer than a frame
+    assert main["missed frames"] >= 1, result.table()  # the work froze the loop for longer than a frame
     if gilkit.NATIVE_AVAILABLE:
         native, held = rows["worker thread: native"], rows["worker thread: native-gil"]
-        assert native[1] < 16, result.table()  # median frame on time
+        assert native["p50 ms"] < 16, result.table()  # median frame on time
         if gil_enabled():
-            # the same loop holding the GIL delays frames by whole chunks
-            assert held[3] > 2 * native[2] and held[3] > 5, result.table()
+            # The same loop holding the GIL delays most frames until a 30 ms chunk ends. Medians of ~37
+            # frames each: no single late frame (CI once saw one of 22 ms beside native) can flip this.
+            assert held["p50 ms"] > max(5.0, 2 * native["p50 ms"]), result.table()
 
 
 def test_demo_cli_prints_json():

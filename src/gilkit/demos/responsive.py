@@ -82,18 +82,21 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
     rows.append([f"on the main loop: {on_main}", *metered(
         lambda: _tick(frame_s, time.perf_counter() + duration,
                       on_frame=lambda frame: run_work(on_main) if frame == 1 else None))])
-    by_name = {row[0]: row for row in rows}
+    columns = ["work", "p50 ms", "p99 ms", "max ms", "missed frames", "frames", "CPU wait ms", "the GIL meter says"]
+    by_name = {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
     native = by_name.get("worker thread: native")
     held = by_name.get("worker thread: native-gil")
     parts = []
     if native:
-        parts.append(f"with native (GIL released) in a worker thread the loop missed {native[4]} frames "
-                     f"(p99 {native[2]:.1f} ms late)")
+        parts.append(f"with native (GIL released) in a worker thread the loop missed {native['missed frames']} frames "
+                     f"(p99 {native['p99 ms']:.1f} ms late)")
     if held and gil_enabled():
-        parts.append(f"with the same compiled loop holding the GIL it missed {held[4]} (worst {held[3]:.0f} ms)")
+        parts.append(f"with the same compiled loop holding the GIL it missed {held['missed frames']} (median "
+                     f"{held['p50 ms']:.1f} ms late, worst {held['max ms']:.0f} ms)")
     elif held:
-        parts.append(f"native-gil has no GIL to hold on this build: it missed {held[4]} (worst {held[3]:.1f} ms)")
-    parts.append(f"running the work on the main loop itself froze it for {rows[-1][3]:.0f} ms")
+        parts.append(f"native-gil has no GIL to hold on this build: it missed {held['missed frames']} (worst "
+                     f"{held['max ms']:.1f} ms)")
+    on_main_loop = dict(zip(columns, rows[-1], strict=True))
+    parts.append(f"running the work on the main loop itself froze it for {on_main_loop['max ms']:.0f} ms")
     finding = "; ".join(parts) + ". Move long work off the main thread and out of the GIL."
-    columns = ["work", "p50 ms", "p99 ms", "max ms", "missed frames", "frames", "CPU wait ms", "the GIL meter says"]
     return DemoResult("responsive", columns, rows, finding)
