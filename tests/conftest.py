@@ -1,6 +1,8 @@
 """Fixtures every test module shares: each implementation in turn, worker counts, the free-threading guard,
 and an IPython shell."""
 
+import signal
+
 import pytest
 from support import FREE_THREADED, gil_enabled, needs_native
 
@@ -15,6 +17,19 @@ def gil_stays_disabled_on_free_threaded_build():
     yield
     if FREE_THREADED:
         assert not gil_enabled(), "something during the tests re-enabled the GIL"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def children_take_ctrl_c():
+    """A suite started in the background (``&``, ``nohup``) has SIGINT ignored, and every child process
+    inherits an ignored signal: the Ctrl-C tests' children would never stop. With Python's own handler
+    here, exec gives each child the default disposition, as in a terminal's foreground."""
+    if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _impl_param(impl):

@@ -52,17 +52,18 @@ def ctrl_c_when_computing(python_args, cpu_seconds_first, ready_line=None):
     Returns (child, stdout, stderr)."""
     child = subprocess.Popen([sys.executable, *python_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, start_new_session=True)
-    try:
-        if ready_line is not None:
-            assert child.stdout.readline() == ready_line
-        start = cpu_seconds(session=child.pid)
-        wait_until(lambda: cpu_seconds(session=child.pid) > start + cpu_seconds_first, 120, "the work to start")
-        os.killpg(child.pid, signal.SIGINT)
-        stdout, stderr = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+    with child:  # its pipes are closed whatever happens
+        try:
+            if ready_line is not None:
+                assert child.stdout.readline() == ready_line
+            start = cpu_seconds(session=child.pid)
+            wait_until(lambda: cpu_seconds(session=child.pid) > start + cpu_seconds_first, 120, "the work to start")
+            os.killpg(child.pid, signal.SIGINT)
+            stdout, stderr = child.communicate(timeout=30)
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
     return child, stdout, stderr
 
 
@@ -168,3 +169,14 @@ def test_ctrl_c_ends_gilkit_shell_even_when_an_escaped_child_holds_its_output():
             os.kill(pid, signal.SIGKILL)
     assert child.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr
+
+
+@needs_native
+@pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
+def test_a_process_that_ignores_ctrl_c_keeps_ignoring_it_during_a_call():
+    # nohup and a shell's background jobs ignore SIGINT: gilkit must not put a handler of its own in front.
+    # Seconds of work (not hours): it must end by itself, Ctrl-C or not.
+    seconds = FOREVER.format(rows=8, how="impl='native'").replace("2**31 - 1", "30_000")
+    ignoring = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\n" + CHILD.format(call=seconds)
+    child, stdout, stderr = ctrl_c_when_computing(["-c", ignoring], cpu_seconds_first=0.3, ready_line="ready\n")
+    assert child.returncode == 0 and "finished" in stdout, stderr
