@@ -57,13 +57,15 @@ class ResponsiveWindow:
         self.spoke = self.canvas.create_line(110, 110, 110, 20, width=6, fill="#1f77b4")
         self.chart = self.tk.Canvas(self.root, width=CHART_WIDTH, height=CHART_HEIGHT, background="white")
         self.chart.pack()
+        self.tk.Label(self.root, text=f"time \u2192 (the last {CHART_FRAMES} frames, newest at the right)",
+                      foreground="#666666").pack()
+        self.history: collections.deque[float] = collections.deque(maxlen=CHART_FRAMES)
+        # The trace first, so that the labels drawn after it stay on top of it.
+        self.trace = self.chart.create_line(0, CHART_HEIGHT - 1, 0, CHART_HEIGHT - 1, fill="#1f77b4", width=1.5)
         budget_y = self._chart_y(frame_ms)
         self.chart.create_line(0, budget_y, CHART_WIDTH, budget_y, fill="#d62728", dash=(4, 3))
-        self.chart.create_text(CHART_WIDTH - 4, budget_y - 2, text=f"{frame_ms:g} ms frame", anchor="se",
-                               fill="#d62728")
+        self.chart.create_text(4, budget_y - 2, text=f"{frame_ms:g} ms frame", anchor="sw", fill="#d62728")
         self.chart.create_text(4, 2, text=f"each frame's lateness, 0-{CHART_MS:g} ms", anchor="nw", fill="#666666")
-        self.history: collections.deque[float] = collections.deque(maxlen=CHART_FRAMES)
-        self.trace = self.chart.create_line(0, CHART_HEIGHT - 1, 0, CHART_HEIGHT - 1, fill="#1f77b4", width=1.5)
         self.status = self.tk.StringVar(value="press a button; the spinner should keep turning")
         self.tk.Label(self.root, textvariable=self.status, wraplength=420).pack(fill="x")
         self.buttons: dict[str, Any] = {}
@@ -160,7 +162,7 @@ class ResponsiveWindow:
 
 
 def figures_text(p50: float, p99: float, worst: float, missed: int, frames: int) -> str:
-    return f"p50 {p50:.1f} ms  p99 {p99:.1f}  max {worst:.1f}  missed {missed}/{frames}"
+    return f"p50 {p50:.1f} ms  p99 {p99:.1f}  max {worst:.1f}; {frames} frames drawn, {missed} missed"
 
 
 def run_gui(auto: bool = False, frame_ms: float = 16.0, before_close: Callable[[ResponsiveWindow], None] | None = None
