@@ -4,6 +4,7 @@ import datetime
 import os
 import platform
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from ._executor import get_start_method
 from ._version import __version__
 
 
-def cpu_model():
+def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -24,7 +25,7 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def info():
+def info() -> dict[str, Any]:
     """A dict of the facts `gilkit info` prints and `gilkit bench --json` records."""
     openmp = _implementations.native_module("_openmp") if _implementations.OPENMP_ENABLED else None
     return {

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _implementations
+from ._implementations import Impl
 from .demos import frame_stats, run_work
 
 ROUNDS = 3  # units of work per button press
@@ -25,7 +26,7 @@ class NoDisplayError(RuntimeError):
     pass
 
 
-def _open_tk():
+def _open_tk() -> tuple[Any, Any]:
     try:
         import tkinter
     except ImportError as exc:
@@ -123,7 +124,7 @@ class ResponsiveWindow:
     def busy(self) -> bool:
         return self.current is not None
 
-    def start_thread(self, impl: str) -> None:
+    def start_thread(self, impl: Impl) -> None:
         if self.busy():
             return
         self._begin(f"worker thread: {impl}")
@@ -131,7 +132,7 @@ class ResponsiveWindow:
         worker.start()
         self.running = worker.is_alive
 
-    def run_on_gui_thread(self, impl: str) -> None:
+    def run_on_gui_thread(self, impl: Impl) -> None:
         if self.busy():
             return
         self._begin(f"on the GUI thread: {impl}")

@@ -4,6 +4,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import kernels
@@ -16,7 +17,7 @@ READS_PER_FILE = 256
 PAGE = 4096
 
 
-def _evict_from_page_cache(paths):
+def _evict_from_page_cache(paths: list[str]) -> None:
     """Make the next reads of these files go to the device (where the OS lets us say so)."""
     for path in paths:
         fd = os.open(path, os.O_RDONLY)
@@ -27,7 +28,7 @@ def _evict_from_page_cache(paths):
             os.close(fd)
 
 
-def _random_reads(path, seed):
+def _random_reads(path: str, seed: int) -> None:
     """READS_PER_FILE reads of one page at random offsets: each waits for the device, not the CPU."""
     rng = random.Random(seed)
     fd = os.open(path, os.O_RDONLY)
@@ -39,7 +40,8 @@ def _random_reads(path, seed):
         os.close(fd)
 
 
-def _time_tasks(task, tasks, threads, before=None):
+def _time_tasks(task: Callable[[int], object], tasks: int, threads: int,
+                before: Callable[[], None] | None = None) -> float:
     if before is not None:
         before()
     start = time.perf_counter()
@@ -52,7 +54,8 @@ def _time_tasks(task, tasks, threads, before=None):
     return time.perf_counter() - start
 
 
-def io_demo(threads=4, tasks=8, latency=0.05, file_mb=16, primes_n=2_000_000):
+def io_demo(threads: int = 4, tasks: int = 8, latency: float = 0.05, file_mb: int = 16,
+            primes_n: int = 2_000_000) -> DemoResult:
     """``tasks`` tasks of each kind, on 1 thread and on ``threads`` threads: seconds and speedup."""
     threads = integer("threads", threads, minimum=2, maximum=256)
     tasks = integer("tasks", tasks, minimum=1, maximum=10_000)
@@ -69,7 +72,7 @@ def io_demo(threads=4, tasks=8, latency=0.05, file_mb=16, primes_n=2_000_000):
                 f.flush()
                 os.fsync(f.fileno())  # clean pages can be evicted
 
-        def evict():
+        def evict() -> None:
             _evict_from_page_cache(paths)
 
         workloads = [

@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import _implementations
 from .._build import gil_enabled
+from .._implementations import Impl
 from .._validate import integer
 from ._echo import SlowEchoServer, echo_once, running_echo_server
 from ._result import DemoResult
@@ -79,12 +80,12 @@ async def _demo(requests: int, server: SlowEchoServer) -> list[list[Any]]:
     async def on_threads() -> None:
         await asyncio.gather(*(loop.run_in_executor(threads, echo_once, address, payload) for _ in range(requests)))
 
-    def inline(impl: str) -> Callable[[], Awaitable[None]]:
+    def inline(impl: Impl) -> Callable[[], Awaitable[None]]:
         async def call() -> None:
             run_work(impl)  # not awaited: the loop cannot run until it returns
         return call
 
-    def to_thread(impl: str) -> Callable[[], Awaitable[Any]]:
+    def to_thread(impl: Impl) -> Callable[[], Awaitable[Any]]:
         return lambda: asyncio.to_thread(run_work, impl)
 
     on_main = _implementations.ACTIVE_IMPLEMENTATION

@@ -13,7 +13,7 @@ from .._validate import integer
 from ._result import DemoResult
 
 
-def locks_demo(threads=4, updates=100_000, bins=16):
+def locks_demo(threads: int = 4, updates: int = 100_000, bins: int = 16) -> DemoResult:
     """A shared histogram filled by ``threads`` threads, ``updates`` values each, four ways."""
     threads = integer("threads", threads, minimum=2, maximum=256)
     updates = integer("updates", updates, minimum=1, maximum=10**8)
@@ -21,23 +21,23 @@ def locks_demo(threads=4, updates=100_000, bins=16):
     values = np.random.default_rng(0).random(threads * updates)
     lo, width = 0.0, 1.0 / bins
     expected = np.bincount(((values - lo) / width).astype(np.int64), minlength=bins)
-    view = memoryview(values)
+    view = values.data  # a memoryview: indexing it gives Python floats, as a list would
     slices = [(t * updates, (t + 1) * updates) for t in range(threads)]
 
-    def bucket(x):
+    def bucket(x: float) -> int:
         return int((x - lo) / width)
 
-    def unlocked(hist, lock, start, stop):
+    def unlocked(hist: list[int], lock: threading.Lock, start: int, stop: int) -> None:
         for k in range(start, stop):
             # read, compute, write: another thread may write the same bin in between; its update is lost
             hist[bucket(view[k])] = hist[bucket(view[k])] + 1
 
-    def lock_every_update(hist, lock, start, stop):
+    def lock_every_update(hist: list[int], lock: threading.Lock, start: int, stop: int) -> None:
         for k in range(start, stop):
             with lock:
                 hist[bucket(view[k])] += 1
 
-    def local_then_merge(hist, lock, start, stop):
+    def local_then_merge(hist: list[int], lock: threading.Lock, start: int, stop: int) -> None:
         local = [0] * bins
         for k in range(start, stop):
             local[bucket(view[k])] += 1
@@ -45,7 +45,7 @@ def locks_demo(threads=4, updates=100_000, bins=16):
             for b in range(bins):
                 hist[b] += local[b]
 
-    def native_then_merge(hist, lock, start, stop):
+    def native_then_merge(hist: list[int], lock: threading.Lock, start: int, stop: int) -> None:
         local = np.zeros(bins, dtype=np.int64)
         _implementations.chunk_function(_implementations.ACTIVE_IMPLEMENTATION, "histogram", "histogram_counts")(
             view, lo, width, local.data, start, stop)

@@ -8,6 +8,7 @@ from typing import Any
 from .. import _implementations, kernels
 from .._build import gil_enabled
 from .._durations import Durations
+from .._implementations import Impl
 from .._steady import INSIDE, chunk_max_iter
 from .._validate import positive_seconds
 from ..heartbeat import HeartbeatProbe
@@ -18,7 +19,7 @@ from ._result import DemoResult
 CHUNK_SECONDS = 0.03
 
 
-def run_work(impl):
+def run_work(impl: Impl) -> object:
     """One unit of background work: four chunks of Mandelbrot rows, each about CHUNK_SECONDS long (the
     python twin gets a fixed, smaller problem of about the same duration)."""
     rows = 4 * kernels.MANDELBROT_ROWS_PER_CHUNK
@@ -28,14 +29,14 @@ def run_work(impl):
     return kernels.mandelbrot(width, rows, max_iter=chunk_max_iter(width, CHUNK_SECONDS), impl=impl, **INSIDE)
 
 
-def frame_stats(lateness_s, frame_s):
+def frame_stats(lateness_s: list[float], frame_s: float) -> list[Any]:
     """p50/p99/max lateness in ms and how many frames were missed (a frame late by k periods misses k)."""
     late = Durations.of(lateness_s)
     missed = sum(int(seconds // frame_s) for seconds in lateness_s)
     return [late.median_ms, late.p99_ms, late.max_ms, missed, len(late)]
 
 
-def _tick(frame_s, until, on_frame=None):
+def _tick(frame_s: float, until: float, on_frame: Callable[[int], object] | None = None) -> list[float]:
     """A main loop: wake every ``frame_s`` and record how late each wake-up is."""
     lateness = []
     deadline = time.perf_counter() + frame_s
@@ -50,7 +51,7 @@ def _tick(frame_s, until, on_frame=None):
     return lateness
 
 
-def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
+def responsive_demo(duration: float = 1.0, frame_ms: float = 16.0, impls: list[Impl] | None = None) -> DemoResult:
     """Frame lateness of a 16 ms main loop while a worker thread runs each impl, and with the work on
     the main loop itself."""
     duration = positive_seconds("duration", duration)
@@ -67,7 +68,7 @@ def responsive_demo(duration=1.0, frame_ms=16.0, impls=None):
     for impl in impls:
         stop = threading.Event()
 
-        def work_until_stopped(impl=impl, stop=stop):
+        def work_until_stopped(impl: Impl = impl, stop: threading.Event = stop) -> None:
             while not stop.is_set():
                 run_work(impl)
 
