@@ -8,6 +8,8 @@ import io
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TypeVar
 
 from . import _implementations, _validate, bench, report
 from ._build import build_label
@@ -16,16 +18,19 @@ from ._registry import KERNELS
 from ._validate import MAX_WORKERS, MODES
 from ._version import __version__
 
+T = TypeVar("T")
+U = TypeVar("U")
+
 
 class _Parser(argparse.ArgumentParser):
     """Bad options: one line on stderr and exit code 2, never a traceback or a usage dump."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _choices(kind, allowed):
-    def parse(text):
+def _choices(kind: str, allowed: Sequence[str]) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
         names = [name.strip() for name in text.split(",") if name.strip()]
         unknown = [name for name in names if name not in allowed]
         if unknown or not names:
@@ -37,10 +42,10 @@ def _choices(kind, allowed):
     return parse
 
 
-def _checked(convert, check):
+def _checked(convert: Callable[[str], T], check: Callable[[T], U]) -> Callable[[str], U]:
     """An argparse type: ``convert`` the text, then the same check (and message) as the Python API."""
 
-    def parse(text):
+    def parse(text: str) -> U:
         try:
             return check(convert(text))
         except (TypeError, ValueError) as exc:
@@ -49,28 +54,28 @@ def _checked(convert, check):
     return parse
 
 
-def _whole(text):
+def _whole(text: str) -> int:
     try:
         return int(text)
     except ValueError:
         raise ValueError(f"expected a whole number, got {text!r}") from None
 
 
-def _number(text):
+def _number(text: str) -> float:
     try:
         return float(text)
     except ValueError:
         raise ValueError(f"expected a number of seconds, got {text!r}") from None
 
 
-def _count(maximum, minimum=1):
+def _count(maximum: int, minimum: int = 1) -> Callable[[str], int]:
     return _checked(_whole, functools.partial(_validate.integer, "value", minimum=minimum, maximum=maximum))
 
 
 _seconds = _checked(_number, functools.partial(_validate.positive_seconds, "value"))
 
 
-def _interval_us(microseconds):
+def _interval_us(microseconds: float) -> float:
     from .gil_timeline import checked_interval
 
     return 1e6 * checked_interval(microseconds / 1e6)
@@ -80,7 +85,7 @@ _microseconds = _checked(_number, _interval_us)
 _worker_counts = _checked(str, _validate.worker_counts)
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gilkit", description="Make the GIL visible: benchmark native vs pure-Python kernels.")
     parser.add_argument("--version", action="version", version=f"gilkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -155,7 +160,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """The command line: Ctrl-C ends any command with one line and exit code 130, a reader that closes
     the pipe (``gilkit info | head -3``) ends it quietly, as Unix tools do."""
     try:
@@ -169,7 +174,7 @@ def main(argv=None):
         return 141
 
 
-def _main(argv):
+def _main(argv: Sequence[str] | None) -> int:
     for stream in (sys.stdout, sys.stderr):
         # Command output may hold anything; an ASCII terminal (PYTHONIOENCODING=ascii) must not crash on it.
         if isinstance(stream, io.TextIOWrapper):
@@ -191,7 +196,7 @@ def _main(argv):
     return _bench(parser, args)
 
 
-def _demo(args):
+def _demo(args: argparse.Namespace) -> int:
     from . import demos
 
     if args.demo == "io":
@@ -226,7 +231,7 @@ def _demo(args):
     return 0
 
 
-def _gui(args):
+def _gui(args: argparse.Namespace) -> int:
     from .gui import NoDisplayError, figures_text, run_gui
 
     try:
@@ -244,7 +249,7 @@ def _gui(args):
     return 0
 
 
-def _shell(parser, args):
+def _shell(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .shell import run_parallel
 
     commands = list(args.commands)
@@ -285,7 +290,7 @@ def _shell(parser, args):
     return 1 if failed else 0
 
 
-def _probe(args):
+def _probe(args: argparse.Namespace) -> int:
     from .probing import StatementError, probe_statement
 
     try:
@@ -298,7 +303,7 @@ def _probe(args):
     return 0
 
 
-def _timeline(parser, args):
+def _timeline(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .gil_timeline import timeline_statement
     from .probing import StatementError
 
@@ -322,7 +327,7 @@ def _timeline(parser, args):
     return 0
 
 
-def _print_info():
+def _print_info() -> int:
     facts = info()
     width = max(map(len, facts))
     for key, value in facts.items():
@@ -330,7 +335,7 @@ def _print_info():
     return 0
 
 
-def _bench(parser, args):
+def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from . import usable_cpus
 
     impls = args.impls or list(_implementations.available_impls())
@@ -368,7 +373,7 @@ def _bench(parser, args):
     return 0
 
 
-def _compare(parser, path_a, path_b):
+def _compare(parser: argparse.ArgumentParser, path_a: str, path_b: str) -> int:
     try:
         a, b = report.load(path_a), report.load(path_b)
     except report.ReportError as exc:
@@ -377,7 +382,7 @@ def _compare(parser, path_a, path_b):
     return 0
 
 
-def _check_writable(parser, path):
+def _check_writable(parser: argparse.ArgumentParser, path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         parser.error(f"cannot write {path}: it is a directory")
@@ -387,14 +392,14 @@ def _check_writable(parser, path):
         parser.error(f"cannot write {path}: {folder} is not writable")
 
 
-def _require_matplotlib(parser, option):
+def _require_matplotlib(parser: argparse.ArgumentParser, option: str) -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         parser.error(f"{option} needs matplotlib: pip install 'gilkit[plot]'")
 
 
-def _progress(done, total, key):
+def _progress(done: int, total: int, key: tuple[str, ...] | None) -> None:
     bar = "#" * (20 * done // total) + "." * (20 - 20 * done // total)
     label = " ".join(key) if key else "done"
     end = "\n" if key is None else ""
