@@ -510,7 +510,10 @@ def _lanes(times: np.ndarray, changes: np.ndarray, end: float, threads: list[tup
     edges = np.append(times, end)
     main = threading.main_thread().native_id
     lanes, hidden = [], 0
-    for tid, kernel_name in sorted(threads, key=lambda thread: thread[0] != main):
+    first_names: dict[int, str] = {}  # a thread id the kernel gave out again later keeps one lane
+    for tid, kernel_name in threads:
+        first_names.setdefault(tid, kernel_name)
+    for tid, kernel_name in sorted(first_names.items(), key=lambda thread: thread[0] != main):
         rows = changes[changes["tid"] == tid]
         stretches = _stretches(edges, rows["sample"].tolist(), rows["state"].tolist())
         if tid not in python_names and all(stretch.state == "blocked" for stretch in stretches):
