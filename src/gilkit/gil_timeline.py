@@ -142,10 +142,12 @@ class GilTimeline:
     #: time.perf_counter() at the first sample: add it to any time of the timeline to compare with yours.
     origin: float
     #: Per sample: its time since the first, the native thread id holding the GIL (0: free, or unknown),
-    #: whether the GIL was locked (1), free (0), or not read (-1), the CPU time its holder had used so far
-    #: (ns; -1 unknown), and whether another thread waited for it (in the GIL's wait, or asking for it).
+    #: the interpreter's switch counter, whether the GIL was locked (1), free (0), or not read (-1), the
+    #: CPU time its holder had used so far (ns; -1 unknown), and whether another thread waited for it (in
+    #: the GIL's wait, or asking for it).
     times: np.ndarray = field(repr=False)
     holders: np.ndarray = field(repr=False)
+    switch_counts: np.ndarray = field(repr=False)
     locked: np.ndarray = field(repr=False)
     holder_cpu_ns: np.ndarray = field(repr=False)
     waited: np.ndarray = field(repr=False)
@@ -185,8 +187,11 @@ class GilTimeline:
     def _held_while_waited_s(self, cpu_time: bool) -> np.ndarray:
         """At every sample, how much longer the GIL's holder kept it while another thread waited for it
         (0 where nobody waited): in wall time, or in the holder's own CPU time (to within an interval)."""
-        # Runs of samples with one holder; each sample's holder keeps the GIL to the end of its run.
-        starts = np.flatnonzero(np.diff(self.holders, prepend=-1) != 0)
+        # Runs of samples with one holder and no switch in between (where samples are sparse, another
+        # thread may have held the GIL between two that name the same holder); each sample's holder keeps
+        # the GIL to the end of its run.
+        new_holder = np.diff(self.holders, prepend=-1) != 0
+        starts = np.flatnonzero(new_holder | (np.diff(self.switch_counts, prepend=-2) != 0))
         ends = np.append(starts[1:], self.samples)
         end = np.repeat(ends, np.diff(np.append(starts, self.samples)))
         held = np.append(self.times, self.duration_s)[end] - self.times
@@ -304,7 +309,8 @@ class GilTimeline:
             events.append({"name": f"{chunk.kernel} chunk", "cat": "gilkit", "ph": "X", "pid": chunks_pid,
                            "tid": chunk.tid, "ts": us(chunk.start_s), "dur": us(chunk.stop_s - chunk.start_s)})
         if self.gil_read and self.samples > 1:
-            changed = np.flatnonzero((np.diff(self.holders) != 0) & (self.holders[1:] != 0)) + 1
+            # A sample after which the interpreter's switch counter moved on: the GIL has a new holder.
+            changed = np.flatnonzero((np.diff(self.switch_counts) > 0) & (self.holders[1:] != 0)) + 1
             shown = {lane.tid for lane in self.lanes}
             events += [{"name": "GIL switch", "cat": "gil", "ph": "i", "s": "t", "pid": pid,
                         "tid": int(self.holders[k]), "ts": us(float(self.times[k]))}
@@ -433,7 +439,7 @@ class GilRecorder:
         return GilTimeline(
             label=self.label, build=build_label(), gil_read=gil_read, note="; ".join(notes) or None,
             interval_s=self.interval, duration_s=end, origin=origin, times=times,
-            holders=samples["holder"].copy(), locked=samples["locked"].copy(),
+            holders=samples["holder"].copy(), switch_counts=samples["switches"].copy(), locked=samples["locked"].copy(),
             holder_cpu_ns=samples["holder_cpu_ns"].copy(),
             waited=(np.cumsum(waiting)[:-1] > 0) | (samples["drop_request"] == 1),
             switches=int(samples["switches"][-1] - samples["switches"][0]) if gil_read and len(samples) else None,
