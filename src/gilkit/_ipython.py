@@ -38,7 +38,6 @@ class GilMagics(Magics):
         print(report.table())
         return report if "o" in options else None
 
-
     @cell_magic
     def giltimeline(self, line: str, cell: str) -> GilTimeline | None:
         """Record the GIL while the cell runs and draw its timeline (see gilkit.gil_timeline)."""

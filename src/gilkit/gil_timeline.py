@@ -49,7 +49,7 @@ from . import _executor, _implementations, _validate
 from ._build import build_label, gil_enabled
 from ._durations import Durations
 from .heartbeat import HeartbeatProbe
-from .probing import StatementError, compile_statement, run_on_threads
+from .probing import StatementError, compile_statement, json_ready, run_on_threads
 from .verdict import Evidence, GilWait, Verdict, verdict
 
 if TYPE_CHECKING:
@@ -220,16 +220,16 @@ class GilTimeline:
         return verdict(Evidence(self.gil_wait(), gil=self.gil_read or self.heartbeat is not None))
 
     def figures(self) -> dict[str, Any]:
-        """Every figure as plain JSON-able values (`gilkit timeline --json`)."""
+        """Every figure as plain JSON-able values (`gilkit timeline --json`); None where not measured."""
         found = self.verdict()
-        return {
+        return json_ready({
             "label": self.label,
             "build": self.build,
             "gil_read": self.gil_read,
             "note": self.note,
             "duration_s": self.duration_s,
             "interval_s": self.interval_s,
-            "sample_interval_s": _finite(self.sample_interval_s),
+            "sample_interval_s": self.sample_interval_s,
             "samples": self.samples,
             "switches": self.switches,
             "switch_interval_s": self.switch_interval_s,
@@ -243,12 +243,12 @@ class GilTimeline:
                 "seen_s": lane.seen_s,
                 "shares": lane.shares,
                 "longest_hold_s": lane.longest_hold_s,
-                "gil_waits": {"count": len(lane.gil_waits), "median_ms": _finite(lane.gil_waits.median_ms),
-                              "p90_ms": _finite(lane.gil_waits.p90_ms), "max_ms": _finite(lane.gil_waits.max_ms)},
+                "gil_waits": {"count": len(lane.gil_waits), "median_ms": lane.gil_waits.median_ms,
+                              "p90_ms": lane.gil_waits.p90_ms, "max_ms": lane.gil_waits.max_ms},
                 "chunks": sum(chunk.tid == lane.tid for chunk in self.chunks),
             } for lane in self.lanes],
             "verdict": {"finding": found.finding, "text": found.text, "evidence": found.evidence},
-        }
+        })
 
     def table(self) -> str:
         from ._text import aligned
@@ -340,10 +340,6 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     if cumulative[-1] <= 0:
         return float(np.quantile(values, q))
     return float(values[order][min(len(values) - 1, np.searchsorted(cumulative, q * cumulative[-1]))])
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 _recording = threading.Lock()  # one recording at a time: the GIL and the executor's chunk log are per process

@@ -69,7 +69,7 @@ class ProbeReport:
         data = asdict(self)
         data["verdict"] = {"finding": self.verdict.finding, "text": self.verdict.text,
                            "evidence": self.verdict.evidence}
-        return _measured(data)
+        return json_ready(data)
 
     def table(self) -> str:
         rows = [["workers", "calls", "best s", "median s", "speedup", "median", "CPU/wall", "waited for CPU"]]
@@ -95,14 +95,15 @@ class ProbeReport:
         return self.table()
 
 
-def _measured(value: Any) -> Any:
-    """``value`` with every NaN float, however deep in its dicts and lists, replaced by None."""
-    if isinstance(value, float) and math.isnan(value):
+def json_ready(value: Any) -> Any:
+    """``value`` with every float that JSON cannot hold (NaN: not measured; infinities), however deep in
+    its dicts and lists, replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {key: _measured(item) for key, item in value.items()}
+        return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_measured(item) for item in value]
+        return [json_ready(item) for item in value]
     return value
 
 
