@@ -1,6 +1,8 @@
 """`gilkit info` and `gilkit bench`: exit codes, JSON fields, bad options (run as real processes)."""
 
+import io
 import json
+import re
 import subprocess
 import sys
 
@@ -8,6 +10,7 @@ import pytest
 from support import gilkit_cli
 
 import gilkit
+from gilkit.report import _COLOURS, cell_verdict, format_matrix, wants_colour
 
 RESULT_FIELDS = {"kernel", "impl", "mode", "workers", "size", "repeats", "times_s", "median_s", "throughput",
                  "speedup", "speedup_best", "efficiency", "vs_python", "heartbeat_median_ms", "heartbeat_max_ms"}
@@ -49,10 +52,51 @@ def test_bench_json_has_every_documented_field(quick_report):
     assert two["speedup_best"] == pytest.approx(min(one["times_s"]) / min(two["times_s"]))
 
 
-def test_bench_prints_a_table_and_the_finding(quick_report):
-    result, _ = quick_report
+def test_bench_prints_the_compact_matrix_in_80_columns(quick_report):
+    result, report = quick_report
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Speedup on 2 workers over 1 (threads mode")
+    two = {r["kernel"]: r for r in report["results"] if r["workers"] == 2}
+    for kernel in ("count_primes", "sum_squares"):
+        row = next(line for line in lines if line.startswith(kernel))
+        assert row.split()[1] == f"{two[kernel]['speedup']:.2f}x"
+    assert max(map(len, lines)) <= 80
+    assert "\x1b[" not in result.stdout  # not a terminal: no colour
+    assert "throughput/s" not in result.stdout
+
+
+def test_bench_detail_adds_every_figure_and_the_findings():
+    result = gilkit_cli("bench", "--quick", "--detail", "--kernels", "sum_squares", "--impls", "python",
+                        "--workers", "1,2", "--budget", "0.01")
+    assert result.returncode == 0, result.stderr
     assert "throughput/s" in result.stdout and "heartbeat ms" in result.stdout
     assert "Findings on" in result.stdout and "on 2 workers" in result.stdout
+    assert "Speedup on 2 workers over 1" in result.stdout
+
+
+def test_the_matrix_is_coloured_by_verdict_only_when_asked(quick_report):
+    _, report = quick_report
+    plain, coloured = format_matrix(report), format_matrix(report, colour=True)
+    assert "\x1b[" not in plain
+    assert re.sub(r"\x1b\[\d+m", "", coloured) == plain
+    for r in report["results"]:
+        if r["workers"] == 2:
+            found = cell_verdict(r, report["meta"]["gil_enabled"])
+            assert found is not None and f"\x1b[{_COLOURS[found.finding]}m" in coloured
+
+
+@pytest.mark.parametrize("environment, colour", [
+    ({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False),
+], ids=["terminal", "NO_COLOR", "dumb-terminal"])
+def test_colour_only_on_a_terminal_that_wants_it(monkeypatch, environment, colour):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    terminal, pipe = io.StringIO(), io.StringIO()
+    terminal.isatty = lambda: True  # type: ignore[method-assign]
+    assert wants_colour(terminal) is colour
+    assert wants_colour(pipe) is False
 
 
 def test_compare_prints_two_runs_side_by_side(quick_report, tmp_path):

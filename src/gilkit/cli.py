@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--modes", type=_choices("mode", MODES), default=["threads"],
                    help="comma-separated, from threads,processes,openmp (default: threads)")
     b.add_argument("--quick", action="store_true", help="smaller problems and fewer repeats (well under a minute)")
+    b.add_argument("--detail", action="store_true",
+                   help="also print every cell's figures (times, throughput, heartbeat) and the findings")
     b.add_argument("--budget", type=_seconds, default=None, help="seconds of timed repeats per cell")
     b.add_argument("--json", metavar="PATH", help="write the meta data and every cell as JSON")
     b.add_argument("--plot", metavar="PATH", help="draw speedup vs workers (needs matplotlib: gilkit[plot])")
@@ -358,9 +360,12 @@ def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     cells = bench.run_bench(args.kernels, impls, workers, args.modes, quick=args.quick, timing=timing,
                             progress=_progress)
     measured = bench.to_json(cells, quick=args.quick)
-    print(report.format_table(measured))
-    print()
-    print(report.format_findings(measured))
+    if args.detail:
+        print(report.format_table(measured))
+        print()
+        print(report.format_findings(measured))
+        print()
+    print(report.format_matrix(measured, colour=report.wants_colour(sys.stdout)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(measured, f, indent=1)

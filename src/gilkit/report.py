@@ -7,10 +7,11 @@ workers) with its times and derived speedups (see gilkit.bench.Cell.as_dict).
 
 import json
 import math
-from typing import Any
+import os
+from typing import Any, TextIO
 
 from ._text import aligned
-from .verdict import Evidence, GilWait, verdict
+from .verdict import Evidence, GilWait, Verdict, verdict
 
 Report = dict[str, Any]
 Cell = dict[str, Any]
@@ -93,18 +94,82 @@ def format_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def gil_verdict(cell: Cell, gil: bool = True) -> str:
-    """The verdict of gilkit.heartbeat on the cell's heartbeat: the GIL's share of its lateness (reports
-    from before the control heartbeat have only the raw lateness)."""
+def cell_verdict(cell: Cell, gil: bool = True) -> Verdict | None:
+    """The verdict on the cell's heartbeat: the GIL's share of its lateness (reports from before the
+    control heartbeat have only the raw lateness). None where the heartbeat was not measured."""
     late = cell["gil_median_ms"] if "gil_median_ms" in cell else cell.get("heartbeat_median_ms")
     if late is None:
-        return "heartbeat not measured"
+        return None
     control = cell.get("heartbeat_control_median_ms")
     cpu = math.nan if control is None else control
-    found = verdict(Evidence(GilWait(late, math.nan, cpu), gil=gil))
+    return verdict(Evidence(GilWait(late, math.nan, cpu), gil=gil))
+
+
+def gil_verdict(cell: Cell, gil: bool = True) -> str:
+    """The cell's verdict in words, with how late the heartbeat was for the GIL."""
+    found = cell_verdict(cell, gil)
+    if found is None:
+        return "heartbeat not measured"
     if found.finding == "no GIL":
         return "no GIL"
+    late = cell["gil_median_ms"] if "gil_median_ms" in cell else cell["heartbeat_median_ms"]
     return f"{found.text}, heartbeat {late:.2f} ms late for the GIL"
+
+
+#: ANSI colours of the compact matrix, by verdict: green where threads may help, red where the GIL is held.
+_COLOURS: dict[str, str] = {"releases": "32", "releases, does not scale": "32", "no GIL": "36",
+                            "hands over": "31", "holds": "31"}
+
+
+def format_matrix(report: Report, colour: bool = False) -> str:
+    """What a class reads from the back of the room: kernel by impl, the speedup on the most workers over
+    one, and the verdict on the GIL beside it (its finding, without the figures). One row per kernel and
+    mode; it fits in 80 columns for the three impls."""
+    results = report["results"]
+    gil = bool(report["meta"].get("gil_enabled", True))
+    cells = index(report)
+    impls = list(dict.fromkeys(r["impl"] for r in results))
+    modes = list(dict.fromkeys(r["mode"] for r in results))
+    most = max(r["workers"] for r in results)
+    rows = [["kernel" if len(modes) == 1 else "kernel (mode)", *impls]]
+    finding_rows: list[list[str | None]] = [[None] * (1 + len(impls))]
+    for kernel in kernels(report):
+        for mode in modes:
+            if not any((r["kernel"], r["mode"]) == (kernel, mode) for r in results):
+                continue
+            row = [kernel if len(modes) == 1 else f"{kernel} ({mode})"]
+            findings: list[str | None] = [None]
+            for impl in impls:
+                cell = cells.get((kernel, impl, mode, most))
+                found = None if cell is None else cell_verdict(cell, gil)
+                speedup = "-" if cell is None or cell["speedup"] is None else f"{cell['speedup']:.2f}x"
+                row.append(speedup if found is None else f"{speedup} {found.finding.split(',')[0]}")
+                findings.append(None if found is None else found.finding)
+            rows.append(row)
+            finding_rows.append(findings)
+    lines = aligned(rows)
+    if colour:
+        widths = [len(rule) for rule in lines[1].split("  ")]
+        lines[2:] = ["  ".join(_painted(text, finding) + " " * (width - len(text))
+                               for text, finding, width in zip(row, findings, widths, strict=True)).rstrip()
+                     for row, findings in zip(rows[1:], finding_rows[1:], strict=True)]
+    mode_words = f"{modes[0]} mode" if len(modes) == 1 else "by mode"
+    return "\n".join([
+        f"Speedup on {most} workers over 1 ({mode_words}, median times), and the GIL:", "", *lines, "",
+        "releases: the GIL was free while it ran, so threads can help; hands over, holds:",
+        "the GIL was held, so threads take turns; no GIL: a free-threaded build.",
+        "Every figure: gilkit bench --detail",
+    ])
+
+
+def _painted(text: str, finding: str | None) -> str:
+    return text if finding is None else f"\x1b[{_COLOURS[finding]}m{text}\x1b[0m"
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """Colour for a terminal, unless NO_COLOR is set (https://no-color.org) or TERM is dumb."""
+    return (stream.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM", "") != "dumb")
 
 
 def format_findings(report: Report) -> str:
