@@ -5,6 +5,7 @@ Nothing here needs an idle CPU: a thread that holds the GIL still holds it while
 the checks compare who held the GIL when (against the executor's own chunk spans), never durations.
 """
 
+import dataclasses
 import json
 import os
 import threading
@@ -16,8 +17,10 @@ import pytest
 from support import FREE_THREADED, gil_enabled, gilkit_cli, needs_native
 
 import gilkit
+from gilkit._durations import Durations
 from gilkit._implementations import NATIVE_AVAILABLE, native_module
 from gilkit._steady import INSIDE, chunk_max_iter
+from gilkit.gil_timeline import Stretch, ThreadLane
 from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
 
 WIDTH = 1000
@@ -164,7 +167,21 @@ def test_the_picture_is_a_png_with_a_lane_per_thread(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     figure = timeline.plot()
     assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == [
-        lane.name for lane in reversed(timeline.lanes)]
+        lane.name for lane in reversed(timeline.lanes) if not lane.blocked_throughout]
+
+
+def test_the_picture_counts_threads_blocked_throughout_instead_of_drawing_them():
+    pytest.importorskip("matplotlib")
+    timeline = gilkit.timeline(python_loop, 100_000, threads=2)
+    idle = ThreadLane(tid=1, name="idle-waiter", stretches=(Stretch(0.0, timeline.duration_s, "blocked"),),
+                      seen_s=timeline.duration_s, gil_waits=Durations(), longest_hold_s=0.0)
+    with_idle = dataclasses.replace(timeline, lanes=(*timeline.lanes, idle))
+    axes = with_idle.plot().axes[0]
+    drawn = [label.get_text() for label in axes.get_yticklabels()]
+    assert "idle-waiter" not in drawn and "gilkit-timeline-0" in drawn
+    hidden = sum(lane.blocked_throughout for lane in with_idle.lanes)
+    assert f"{hidden} thread" in axes.get_title() and "blocked throughout, not drawn" in axes.get_title()
+    assert "idle-waiter" in with_idle.table()  # the table keeps every thread
 
 
 def test_the_figures_are_json_with_every_threads_shares():

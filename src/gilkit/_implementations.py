@@ -24,6 +24,7 @@ from . import _python, _switch
 #: "native": the compiled loop, GIL released; "native-gil": the same compiled loop, GIL held (the control);
 #: "python": the pure-Python twin.
 Impl = Literal["native", "native-gil", "python"]
+#: Every value of ``impl=``, whether or not this installation has it (see available_impls()).
 IMPLS: tuple[Impl, ...] = get_args(Impl)
 
 #: Every twin in gilkit._python has a compiled counterpart built from ext/<name>.pyx by setup.py.
@@ -58,11 +59,14 @@ def _import_native() -> tuple[dict[str, ModuleType] | None, str | None, str | No
     return {**helpers, **kernels}, isa, None
 
 
-# ISA_VARIANT: which compiled variant runs ("baseline", "avx2" or "avx512"); None without the compiled kernels.
-_NATIVE_MODULES, ISA_VARIANT, NATIVE_UNAVAILABLE_REASON = _import_native()
+_NATIVE_MODULES, _ISA_VARIANT, NATIVE_UNAVAILABLE_REASON = _import_native()
+#: Which compiled variant runs ("baseline", "avx2" or "avx512"); None without the compiled kernels.
+ISA_VARIANT: str | None = _ISA_VARIANT
+#: Whether the compiled kernels loaded (see ``NATIVE_UNAVAILABLE_REASON`` when not).
 NATIVE_AVAILABLE: bool = _NATIVE_MODULES is not None
 #: The implementation ``impl="native"`` gives: "native" when the extensions loaded, else "python".
 ACTIVE_IMPLEMENTATION: Impl = "native" if NATIVE_AVAILABLE else "python"
+#: Whether the compiled kernels were built with OpenMP (``mode="openmp"`` needs it).
 OPENMP_ENABLED: bool = _NATIVE_MODULES is not None and bool(_NATIVE_MODULES["_openmp"].OPENMP_ENABLED)
 
 

@@ -14,6 +14,7 @@ from ._implementations import IMPLS, Impl
 #: "threads": a team of threads; "processes": a process pool, arrays in shared memory; "openmp": one nogil
 #: call with a prange over the chunks (impl="native" only).
 Mode = Literal["threads", "processes", "openmp"]
+#: Every value of ``mode=``.
 MODES: tuple[Mode, ...] = get_args(Mode)
 #: The most workers any mode accepts: far above any machine's cores, far below what exhausts threads.
 MAX_WORKERS = 1024

@@ -126,6 +126,11 @@ class ThreadLane:
     def shares(self) -> dict[State, float]:
         return {state: self.share(state) for state in STATES}
 
+    @property
+    def blocked_throughout(self) -> bool:
+        """Whether every sample found the thread blocked outside the GIL (it never ran, held or waited)."""
+        return all(stretch.state == "blocked" for stretch in self.stretches)
+
 
 @dataclass(frozen=True, eq=False)
 class GilTimeline:
@@ -485,7 +490,7 @@ def timeline_statement(statement: str, setup: str = "", namespace: dict[str, Any
     """
     run = compile_statement(statement, setup, namespace)
     try:
-        return timeline(run, threads=threads, interval=interval, label=statement)
+        return timeline(run, threads=threads, interval=interval, label=statement.strip())
     except Exception as exc:
         raise StatementError(f"the statement raised {type(exc).__name__}: {exc}") from None
 

@@ -62,17 +62,23 @@ def plot_speedups(report: reports.Report, path: str) -> None:
     plt.close(fig)
 
 
+#: The height of the strip under a timeline that holds its legend.
+_LEGEND_INCHES = 0.35
+
+
 def plot_timeline(timeline: "GilTimeline", ax: "Axes | None" = None) -> "Figure":
     """One lane per thread, time across, each stretch coloured by its state; gilkit's kernel chunks as
-    black ticks under their thread's lane; each thread's share of the GIL at the right."""
+    black ticks under their thread's lane; each thread's share of the GIL at the right. Threads blocked
+    from start to end (a Jupyter kernel has a dozen) are counted in the title, not drawn."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
     from .gil_timeline import DESCRIPTIONS, STATES
 
-    lanes = timeline.lanes
+    lanes = tuple(lane for lane in timeline.lanes if not lane.blocked_throughout) or timeline.lanes
+    idle = len(timeline.lanes) - len(lanes)
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 1.3 + 0.55 * max(1, len(lanes))))
+        _, ax = plt.subplots(figsize=(11, 1.3 + _LEGEND_INCHES + 0.55 * max(1, len(lanes))))
     fig = ax.get_figure(root=True)
     assert fig is not None
     for row, lane in enumerate(lanes):
@@ -93,14 +99,15 @@ def plot_timeline(timeline: "GilTimeline", ax: "Axes | None" = None) -> "Figure"
         gil = f"{timeline.switches} GIL switches in {1000 * timeline.duration_s:.0f} ms"
     else:
         gil = f"no GIL read: {timeline.note}"
+    if idle:
+        gil += f"; {idle} thread{'s' if idle > 1 else ''} blocked throughout, not drawn"
     ax.set_title(f"{timeline.label}\n{timeline.build}: {gil}", fontsize="medium")
     shown = [state for state in STATES if any(s.state == state for lane in lanes for s in lane.stretches)]
     handles = [Patch(color=STATE_COLOURS[state], label=DESCRIPTIONS[state]) for state in shown]
     if timeline.chunks:
         handles.append(Patch(color="black", label="a gilkit kernel chunk"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.5 / max(1, len(lanes)) - 0.25),
-              ncols=len(handles), fontsize="small", frameon=False)
-    fig.tight_layout()
+    fig.legend(handles=handles, loc="lower center", ncols=len(handles), fontsize="small", frameon=False)
+    fig.tight_layout(rect=(0, _LEGEND_INCHES / fig.get_figheight(), 1, 1))  # the legend's strip at the bottom
     return fig
 
 

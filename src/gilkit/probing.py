@@ -285,4 +285,4 @@ def probe_statement(statement: str, setup: str = "", namespace: dict[str, Any] |
         run()
     except Exception as exc:
         raise StatementError(f"the statement raised {type(exc).__name__}: {exc}") from None
-    return probe(run, workers=workers, rounds=rounds, label=statement)
+    return probe(run, workers=workers, rounds=rounds, label=statement.strip())

@@ -39,8 +39,11 @@ Command = str | Sequence[str]
 
 @dataclass(frozen=True)
 class CommandResult:
+    """One command's outcome, as run_parallel returns it (in the order the commands were given)."""
+
     command: Command
-    returncode: int  # negative: killed by that signal (e.g. -9 after a timeout)
+    #: The exit status; negative: killed by that signal (e.g. -9 after a timeout).
+    returncode: int
     stdout: str
     stderr: str
     duration_s: float
@@ -48,6 +51,7 @@ class CommandResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the command exited with 0 in time."""
         return self.returncode == 0 and not self.timed_out
 
 
