@@ -11,7 +11,7 @@ from reference import same_bits, same_result
 from support import SMALL_PROBLEMS, needs_native, shared_memory_segments
 
 import gilkit
-from gilkit import _executor
+from gilkit._executor import openmp, processes
 
 VALUES = np.random.default_rng(8).normal(size=(1 << 16) + 5)
 
@@ -62,7 +62,7 @@ def test_unknown_start_method_is_refused():
 
 
 def current_pool():
-    return _executor._POOLS.current(gilkit.get_start_method())
+    return processes.POOLS.current(gilkit.get_start_method())
 
 
 def test_one_pool_serves_every_call_and_grows_to_the_largest():
@@ -150,7 +150,7 @@ def test_a_worker_killed_during_a_call_fails_that_call_clearly():
 
 @needs_native
 def test_an_openmp_less_build_refuses_mode_openmp_clearly(monkeypatch):
-    monkeypatch.setattr(_executor, "OPENMP_ENABLED", False)
+    monkeypatch.setattr(openmp, "OPENMP_ENABLED", False)
     with pytest.raises(RuntimeError, match="compiled without OpenMP"):
         gilkit.sum_squares(VALUES, impl="native", workers=2, mode="openmp")
 
@@ -159,13 +159,13 @@ def test_a_shared_array_goes_to_the_workers_without_a_copy(monkeypatch):
     values = gilkit.shared_array(VALUES.shape)
     values[...] = VALUES
     created = []
-    real = _executor.shared_memory.SharedMemory
+    real = processes.shared_memory.SharedMemory
 
     def counting(*args, **kwargs):
         created.append(kwargs.get("create", False))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_executor.shared_memory, "SharedMemory", counting)
+    monkeypatch.setattr(processes.shared_memory, "SharedMemory", counting)
     impl = gilkit.ACTIVE_IMPLEMENTATION
     assert same_bits(gilkit.sum_squares(values, impl=impl, workers=2, mode="processes"),
                      gilkit.sum_squares(VALUES, impl=impl))

@@ -12,7 +12,8 @@ from reference import same_result
 from support import SMALL_PROBLEMS
 
 import gilkit
-from gilkit import _executor
+from gilkit._executor import threads
+from gilkit._executor.job import Chunks
 
 CALLERS = 8
 
@@ -48,7 +49,7 @@ def helper_threads():
 
 
 def test_racing_callers_grow_the_helper_team_only_to_the_largest_call():
-    before = _executor._TEAM.threads
+    before = threads.TEAM.threads
     start = threading.Barrier(CALLERS)
 
     def caller(index):
@@ -58,8 +59,8 @@ def test_racing_callers_grow_the_helper_team_only_to_the_largest_call():
 
     with ThreadPoolExecutor(CALLERS) as callers:
         list(callers.map(caller, range(CALLERS)))
-    assert _executor._TEAM.threads == max(before, 6)
-    assert len(helper_threads()) == _executor._TEAM.threads
+    assert threads.TEAM.threads == max(before, 6)
+    assert len(helper_threads()) == threads.TEAM.threads
 
 
 def test_the_caller_and_a_helper_run_chunks_at_the_same_time():
@@ -72,8 +73,8 @@ def test_the_caller_and_a_helper_run_chunks_at_the_same_time():
         meet.wait()
         return [start]
 
-    queue = _executor._ChunkQueue(chunk, (), _executor.Chunks(2, 1), new_flag(), fold=list.__add__, initial=[])
-    assert _executor._TEAM.run(queue, helpers=1) == [0, 1]  # folded in chunk order
+    queue = threads.ChunkQueue(chunk, (), Chunks(2, 1), new_flag(), fold=list.__add__, initial=[])
+    assert threads.TEAM.run(queue, helpers=1) == [0, 1]  # folded in chunk order
     assert threading.get_ident() in ran_on and len(set(ran_on)) == 2
 
 
@@ -87,9 +88,9 @@ def test_an_error_in_a_chunk_stops_the_call_and_reaches_the_caller():
         return start
 
     cancel = new_flag()
-    queue = _executor._ChunkQueue(chunk, (), _executor.Chunks(1000, 1), cancel)
+    queue = threads.ChunkQueue(chunk, (), Chunks(1000, 1), cancel)
     try:
-        _executor._TEAM.run(queue, helpers=2)
+        threads.TEAM.run(queue, helpers=2)
     except ZeroDivisionError as exc:
         assert str(exc) == "chunk 3"
     else:

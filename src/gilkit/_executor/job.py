@@ -1,0 +1,65 @@
+"""The job model: a kernel call as fixed chunks, the arrays and parameters its chunk function takes, and
+how the chunk results fold into one, in chunk order. The chunking is fixed by the problem size, never by
+the number of workers, so every (impl, workers, mode) gives the same answer."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: A chunk function: fn(*arrays, *params, start, stop, cancel) -> the chunk's result (or None).
+ChunkFunction = Callable[..., Any]
+#: fold(folded so far, next chunk's result) -> folded.
+Fold = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """(start, start + size), (start + size, start + 2*size), ... up to stop: a split that depends only on the
+    problem, made on demand. A part of a problem (one task of gilkit.dask) starts where its first chunk does."""
+
+    stop: int
+    size: int
+    start: int = 0
+
+    def __len__(self) -> int:
+        return max(0, -(-(self.stop - self.start) // self.size))
+
+    def __getitem__(self, index: int) -> tuple[int, int]:
+        first = self.start + index * self.size
+        return first, min(first + self.size, self.stop)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return (self[index] for index in range(len(self)))
+
+
+def keep(folded: Any, value: Any) -> Any:
+    """The fold of a job whose chunks only write arrays: nothing to combine."""
+    return folded
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kernel call: ``function(*arrays, *params, start, stop, cancel)`` for every (start, stop) in chunks."""
+
+    kernel: str
+    function: str
+    chunks: Chunks
+    arrays: tuple[np.ndarray, ...] = ()
+    params: tuple[Any, ...] = ()
+    #: Indices into ``arrays`` that the chunks write (copied back from shared memory in process mode).
+    outputs: tuple[int, ...] = ()
+    #: NumPy dtype of each chunk's return value, or None when the chunks only write arrays.
+    chunk_result: type[np.generic] | None = None
+    #: The chunk results folded in chunk order: fold(...fold(fold(initial, r0), r1)..., r_last).
+    fold: Fold = keep
+    initial: Any = None
+
+    def __post_init__(self) -> None:
+        # The chunk functions index raw buffers. An input at an odd address (as Dask's transfers deliver
+        # them) has a buffer format such as "=d" that a Python memoryview cannot index, and C should not
+        # read a number from it: such an input is copied. Outputs are the kernels' own fresh arrays.
+        arrays = tuple(array if index in self.outputs else np.require(array, requirements=["C", "A"])
+                       for index, array in enumerate(self.arrays))
+        object.__setattr__(self, "arrays", arrays)
