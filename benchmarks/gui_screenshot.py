@@ -10,7 +10,7 @@ import sys
 
 from PIL import ImageGrab
 
-from gilkit.gui import ResponsiveWindow, run_gui
+from gilkit.demos.gui import ResponsiveWindow, run_gui
 
 
 def main(path: str) -> None:

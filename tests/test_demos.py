@@ -1,6 +1,7 @@
 """The demos' findings, asserted with robust signals (ratios with wide margins, counts, correctness)."""
 
 import ctypes
+import inspect
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ from support import CALIBRATED_CALL_SECONDS, gil_enabled, gilkit_cli, needs_nati
 import gilkit
 from gilkit import demos
 from gilkit._steady import INSIDE
+from gilkit.demos import DEMOS
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +243,22 @@ def test_convoy_refuses_a_folder_that_does_not_exist():
     completed = gilkit_cli("demo", "convoy", "--save", "/no/such/folder", timeout=60)
     assert completed.returncode == 2 and completed.stdout == ""
     assert "save must be an existing folder" in completed.stderr and "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize("name", list(DEMOS))
+def test_every_demo_option_is_its_functions_own_argument_with_the_same_default(name):
+    demo = DEMOS[name]
+    parameters = inspect.signature(demo.run).parameters
+    for option in demo.options:
+        assert parameters[option.name].default == option.default, option
+
+
+@pytest.mark.parametrize("name", [name for name, demo in DEMOS.items()
+                                  if any(option.kind == "count" for option in demo.options)])
+def test_the_command_line_refuses_what_the_demo_refuses(name):
+    option = next(option for option in DEMOS[name].options if option.kind == "count")
+    below = option.minimum - 1
+    with pytest.raises(ValueError, match=f"{option.name} must be >= {option.minimum}"):
+        DEMOS[name].run(**{option.name: below})
+    completed = gilkit_cli("demo", name, f"--{option.name}", str(below), timeout=60)
+    assert completed.returncode == 2 and f"must be >= {option.minimum}" in completed.stderr

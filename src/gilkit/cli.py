@@ -17,6 +17,7 @@ from ._info import info
 from ._registry import KERNELS
 from ._validate import MAX_WORKERS, MODES
 from ._version import __version__
+from .demos import DEMOS, Option
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -108,30 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
                    help="print two saved runs side by side instead of measuring")
 
-    d = commands.add_parser("demo", help="the other lessons, measured: io, locks, responsive, ctypes, asyncio, dask, "
-                                        "convoy")
+    d = commands.add_parser("demo", help=f"the other lessons, measured: {', '.join(DEMOS)}")
     demos = d.add_subparsers(dest="demo", required=True, parser_class=_Parser)
-    blocking = demos.add_parser("io", help="threads help blocking I/O even with the GIL; not pure-Python work")
-    blocking.add_argument("--threads", type=_count(256, minimum=2), default=4, help="2 or more (it compares)")
-    blocking.add_argument("--tasks", type=_count(10_000), default=8)
-    locks = demos.add_parser("locks", help="a shared histogram: no lock, a lock per update, local then merge")
-    locks.add_argument("--threads", type=_count(256, minimum=2), default=4, help="2 or more (it compares)")
-    locks.add_argument("--updates", type=_count(10**8), default=100_000, help="values per thread")
-    responsive = demos.add_parser("responsive", help="a 16 ms main loop while work runs in a thread")
-    responsive.add_argument("--duration", type=_seconds, default=1.0, help="seconds per case")
-    responsive.add_argument("--gui", action="store_true", help="open a Tk window instead (needs a display)")
-    responsive.add_argument("--auto", action="store_true", help="with --gui: press every button, then close")
-    foreign = demos.add_parser("ctypes", help="a C function through ctypes: CFUNCTYPE releases the GIL, PYFUNCTYPE not")
-    foreign.add_argument("--rounds", type=_count(1000), default=5, help="timed rounds per variant")
-    loop = demos.add_parser("asyncio", help="an event loop's ticks while I/O and kernels run in it or beside it")
-    loop.add_argument("--requests", type=_count(256), default=8, help="concurrent TCP requests")
-    scaling = demos.add_parser("dask", help="Dask's threads, processes and a LocalCluster: native vs pure-Python tiles")
-    scaling.add_argument("--rounds", type=_count(1000), default=3, help="timed rounds per (impl, scheduler)")
-    convoy = demos.add_parser("convoy", help="an I/O thread's requests beside a CPU-bound thread, with GIL timelines")
-    convoy.add_argument("--duration", type=_seconds, default=1.0, help="seconds of round trips per case")
-    convoy.add_argument("--save", metavar="DIR", help="write each case's timeline (PNG, Chrome trace) into DIR")
-    for demo in (blocking, locks, responsive, foreign, loop, scaling, convoy):
-        demo.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    for demo in DEMOS.values():
+        sub = demos.add_parser(demo.name, help=demo.help)
+        for option in demo.options:
+            _add_demo_option(sub, option)
+        sub.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     pr = commands.add_parser("probe", help="does a statement release the GIL, and will threads help?")
     pr.add_argument("statement", help="Python code to time, e.g. 'np.sort(a)'")
@@ -198,56 +182,32 @@ def _main(argv: Sequence[str] | None) -> int:
     return _bench(parser, args)
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from . import demos
+def _add_demo_option(parser: argparse.ArgumentParser, option: Option) -> None:
+    """A demo's option as its declaration says: the same limits the demo function checks."""
+    flag = f"--{option.name}"
+    if option.kind == "flag":
+        parser.add_argument(flag, action="store_true", help=option.help)
+    elif option.kind == "folder":
+        parser.add_argument(flag, metavar="DIR", default=option.default, help=option.help)
+    else:
+        check = option.whole if option.kind == "count" else option.seconds
+        convert = _whole if option.kind == "count" else _number
+        parser.add_argument(flag, type=_checked(convert, check), default=option.default,
+                            help=f"{option.help} (default: {option.default})")
 
-    if args.demo == "io":
-        result = demos.io_demo(threads=args.threads, tasks=args.tasks)
-    elif args.demo == "locks":
-        result = demos.locks_demo(threads=args.threads, updates=args.updates)
-    elif args.demo in ("ctypes", "dask", "convoy") and not _implementations.NATIVE_AVAILABLE:
-        print(f"gilkit demo {args.demo} needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
+
+def _demo(args: argparse.Namespace) -> int:
+    demo = DEMOS[args.demo]
+    if demo.needs_native and not _implementations.NATIVE_AVAILABLE:
+        print(f"gilkit demo {demo.name} needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
               file=sys.stderr)
         return 2
-    elif args.demo == "ctypes":
-        result = demos.ctypes_demo(rounds=args.rounds)
-    elif args.demo == "asyncio":
-        result = demos.asyncio_demo(requests=args.requests)
-    elif args.demo == "convoy":
-        try:
-            result = demos.convoy_demo(duration=args.duration, save=args.save)
-        except (ValueError, RuntimeError) as exc:  # no such folder; no way to record a timeline here
-            print(f"gilkit demo convoy: {exc}", file=sys.stderr)
-            return 2
-    elif args.demo == "dask":
-        try:
-            result = demos.dask_demo(rounds=args.rounds)
-        except ImportError as exc:
-            print(f"gilkit demo dask: {exc}", file=sys.stderr)
-            return 2
-    elif args.gui:
-        return _gui(args)
-    else:
-        result = demos.responsive_demo(duration=args.duration)
-    print(json.dumps(result.as_dict(), indent=1) if args.json else result.table())
-    return 0
-
-
-def _gui(args: argparse.Namespace) -> int:
-    from .gui import NoDisplayError, figures_text, run_gui
-
     try:
-        stats, shown = run_gui(auto=args.auto)
-    except NoDisplayError as exc:
-        print(f"gilkit demo responsive --gui: {exc}", file=sys.stderr)
+        result = demo.run(**{option.name: getattr(args, option.name) for option in demo.options})
+    except demo.cannot_run as exc:
+        print(f"gilkit demo {demo.name}: {exc}", file=sys.stderr)
         return 2
-    columns = ["p50 ms", "p99 ms", "max ms", "missed frames", "frames"]
-    if args.json:
-        print(json.dumps({kind: {**dict(zip(columns, values, strict=True)), "window shows": shown.get(kind)}
-                          for kind, values in stats.items()}, indent=1))
-    else:
-        for kind, values in stats.items():
-            print(f"{kind:<32} {figures_text(*values)}")
+    print(json.dumps(result.as_dict(), indent=1) if args.json else result.table())
     return 0
 
 

@@ -11,6 +11,7 @@ from .. import kernels
 from .._build import gil_enabled
 from .._validate import integer, positive_seconds
 from ._echo import echo_once, running_echo_server
+from ._options import Option
 from ._result import DemoResult
 
 READS_PER_FILE = 256
@@ -54,11 +55,15 @@ def _time_tasks(task: Callable[[int], object], tasks: int, threads: int,
     return time.perf_counter() - start
 
 
+THREADS = Option("threads", 4, "2 or more (it compares)", minimum=2, maximum=256)
+TASKS = Option("tasks", 8, "tasks of each kind", maximum=10_000)
+OPTIONS = (THREADS, TASKS)
+
+
 def io_demo(threads: int = 4, tasks: int = 8, latency: float = 0.05, file_mb: int = 16,
             primes_n: int = 2_000_000) -> DemoResult:
     """``tasks`` tasks of each kind, on 1 thread and on ``threads`` threads: seconds and speedup."""
-    threads = integer("threads", threads, minimum=2, maximum=256)
-    tasks = integer("tasks", tasks, minimum=1, maximum=10_000)
+    threads, tasks = THREADS.whole(threads), TASKS.whole(tasks)
     latency = positive_seconds("latency", latency)
     file_mb = integer("file_mb", file_mb, minimum=1, maximum=1024)
     primes_n = integer("primes_n", primes_n, minimum=2, maximum=10**8)

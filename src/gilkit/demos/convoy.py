@@ -26,8 +26,8 @@ from .. import _implementations, kernels
 from .._build import gil_enabled
 from .._implementations import Impl
 from .._steady import INSIDE, chunk_max_iter
-from .._validate import positive_seconds
 from ..gil_timeline import GilTimeline, record_gil
+from ._options import Option
 from ._result import DemoResult
 
 PAYLOAD = b"x" * 64
@@ -126,12 +126,17 @@ def _round_trips(seconds: float, beside: Impl | None, label: str) -> tuple[list[
     return json.loads(done.stdout), recorder.timeline
 
 
+DURATION = Option("duration", 1.0, "seconds of round trips per case", kind="seconds", maximum=3600)
+SAVE = Option("save", None, "write each case's timeline (PNG, Chrome trace) into DIR", kind="folder")
+OPTIONS = (DURATION, SAVE)
+
+
 def convoy_demo(duration: float = 1.0, save: str | os.PathLike[str] | None = None) -> DemoResult:
     """Round trips, one after another for ``duration`` seconds, to an echo service on a thread of this
     process, alone and beside a CPU-bound thread of each impl (and pure Python at shorter switch
     intervals); ``save``: a folder for each case's timeline as a picture (needs matplotlib) and a Chrome
     trace."""
-    duration = positive_seconds("duration", duration, maximum=3600)
+    duration = DURATION.seconds(duration)
     folder = None if save is None else Path(save)
     if folder is not None and not folder.is_dir():
         raise ValueError(f"save must be an existing folder, got {str(save)!r}")

@@ -20,8 +20,8 @@ from typing import Any
 from .. import _implementations
 from .._build import gil_enabled
 from .._implementations import Impl
-from .._validate import integer
 from ._echo import SlowEchoServer, echo_once, running_echo_server
+from ._options import Option
 from ._result import DemoResult
 from .responsive import frame_stats, run_work
 
@@ -109,9 +109,13 @@ async def _demo(requests: int, server: SlowEchoServer) -> list[list[Any]]:
     return rows
 
 
+REQUESTS = Option("requests", 8, "concurrent TCP requests", maximum=256)
+OPTIONS = (REQUESTS,)
+
+
 def asyncio_demo(requests: int = 8) -> DemoResult:
     """The ticker's lateness for each variant (see the module's docstring), and the finding in words."""
-    requests = integer("requests", requests, minimum=1, maximum=256)
+    requests = REQUESTS.whole(requests)
     with running_echo_server(LATENCY_S) as server:
         rows = asyncio.run(_demo(requests, server))
     by_name = {row[0].split(":")[0] if ":" in row[0] else row[0]: row for row in rows}

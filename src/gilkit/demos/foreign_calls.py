@@ -17,6 +17,7 @@ from .. import _implementations, kernels
 from .._build import gil_enabled
 from .._steady import INSIDE, chunk_max_iter
 from ..probing import probe
+from ._options import Option
 from ._result import DemoResult
 
 #: How long one call takes: long enough for the heartbeat to see who holds the GIL.
@@ -47,9 +48,14 @@ def foreign_call(function: Callable[..., None], rows: int, max_iter: int) -> np.
     return out.reshape(rows, WIDTH)
 
 
+ROUNDS = Option("rounds", 5, "timed rounds per variant", maximum=1000)
+OPTIONS = (ROUNDS,)
+
+
 def ctypes_demo(rounds: int = 5, call_seconds: float = CALL_SECONDS) -> DemoResult:
     """Each way of calling the loop probed on 1 and 2 threads: speedup, heartbeat, verdict. One call takes
     about ``call_seconds``, as calibrated on this machine."""
+    rounds = ROUNDS.whole(rounds)
     rows = kernels.MANDELBROT_ROWS_PER_CHUNK
     max_iter = chunk_max_iter(WIDTH, call_seconds)
     released, held = foreign_rows(ctypes.CFUNCTYPE), foreign_rows(ctypes.PYFUNCTYPE)

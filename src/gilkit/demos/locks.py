@@ -10,13 +10,17 @@ import numpy as np
 from .. import _implementations
 from .._build import gil_enabled
 from .._validate import integer
+from ._options import Option
 from ._result import DemoResult
+
+THREADS = Option("threads", 4, "2 or more (it compares)", minimum=2, maximum=256)
+UPDATES = Option("updates", 100_000, "values per thread", maximum=10**8)
+OPTIONS = (THREADS, UPDATES)
 
 
 def locks_demo(threads: int = 4, updates: int = 100_000, bins: int = 16) -> DemoResult:
     """A shared histogram filled by ``threads`` threads, ``updates`` values each, four ways."""
-    threads = integer("threads", threads, minimum=2, maximum=256)
-    updates = integer("updates", updates, minimum=1, maximum=10**8)
+    threads, updates = THREADS.whole(threads), UPDATES.whole(updates)
     bins = integer("bins", bins, minimum=1, maximum=1 << 20)
     values = np.random.default_rng(0).random(threads * updates)
     lo, width = 0.0, 1.0 / bins

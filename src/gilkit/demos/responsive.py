@@ -13,6 +13,7 @@ from .._steady import INSIDE, chunk_max_iter
 from .._validate import positive_seconds
 from ..heartbeat import HeartbeatProbe
 from ..verdict import Evidence, verdict
+from ._options import Option
 from ._result import DemoResult
 
 #: How long one chunk of the background work takes: longer than a 16 ms frame, so holding the GIL shows.
@@ -51,10 +52,16 @@ def _tick(frame_s: float, until: float, on_frame: Callable[[int], object] | None
     return lateness
 
 
+DURATION = Option("duration", 1.0, "seconds per case", kind="seconds")
+GUI = Option("gui", False, "open a Tk window instead (needs a display)", kind="flag")
+AUTO = Option("auto", False, "with --gui: press every button, then close", kind="flag")
+OPTIONS = (DURATION, GUI, AUTO)
+
+
 def responsive_demo(duration: float = 1.0, frame_ms: float = 16.0, impls: list[Impl] | None = None) -> DemoResult:
     """Frame lateness of a 16 ms main loop while a worker thread runs each impl, and with the work on
     the main loop itself."""
-    duration = positive_seconds("duration", duration)
+    duration = DURATION.seconds(duration)
     frame_s = positive_seconds("frame_ms", frame_ms) / 1000
     impls = list(impls or _implementations.available_impls())
     def metered(tick: Callable[[], list[float]]) -> list[Any]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from .._build import gil_enabled
 from .._implementations import Impl
+from ._options import Option
 from ._result import DemoResult
 
 #: (width, height) per impl: one to two seconds on one thread here, each. A 16 x 16 image of one tile
@@ -33,10 +34,15 @@ ONE_THREAD = "one thread (sync)"
 CLUSTERS = (("LocalCluster: 2 workers x 1 thread", 2, 1), ("LocalCluster: 1 worker x 2 threads", 1, 2))
 
 
+ROUNDS = Option("rounds", 3, "timed rounds per (impl, scheduler)", maximum=1000)
+OPTIONS = (ROUNDS,)
+
+
 def dask_demo(rounds: int = 3, announce: Callable[[str], None] | None = None,
               sizes: dict[Impl, tuple[int, int]] | None = None) -> DemoResult:
     """Time every (impl, scheduler) on images of ``sizes`` (default: SIZES); ``announce`` gets each
     cluster's dashboard address while it runs (default: a line on stderr)."""
+    rounds = ROUNDS.whole(rounds)
     from .. import dask as gilkit_dask  # Dask is an optional extra: imported only by this demo
 
     say = announce or (lambda line: print(line, file=sys.stderr, flush=True))

@@ -13,11 +13,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from . import _implementations
-from ._implementations import Impl
-from .demos import frame_stats, run_work
+from .. import _implementations
+from .._implementations import Impl
+from .responsive import frame_stats, run_work
 
 ROUNDS = 3  # units of work per button press
 
@@ -164,6 +165,29 @@ class ResponsiveWindow:
 
 def figures_text(p50: float, p99: float, worst: float, missed: int, frames: int) -> str:
     return f"p50 {p50:.1f} ms  p99 {p99:.1f}  max {worst:.1f}; {frames} frames drawn, {missed} missed"
+
+
+@dataclass
+class GuiResult:
+    """The window's runs: each kind of work's frame statistics, and the figures the window showed."""
+
+    stats: dict[str, list[Any]]
+    shown: dict[str, str]
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("p50 ms", "p99 ms", "max ms", "missed frames", "frames")
+
+    def table(self) -> str:
+        return "\n".join(f"{kind:<32} {figures_text(*values)}" for kind, values in self.stats.items())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {kind: {**dict(zip(self.COLUMNS, values, strict=True)), "window shows": self.shown.get(kind)}
+                for kind, values in self.stats.items()}
+
+
+def gui_demo(auto: bool = False) -> GuiResult:
+    """`gilkit demo responsive --gui`: the window, its runs, and what it showed (NoDisplayError without a
+    display or Tk)."""
+    return GuiResult(*run_gui(auto=auto))
 
 
 def run_gui(auto: bool = False, frame_ms: float = 16.0, before_close: Callable[[ResponsiveWindow], None] | None = None
