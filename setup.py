@@ -4,7 +4,7 @@ Each kernel (ext/NAME.pyx) is compiled once per instruction-set variant into gil
 gilkit._implementations imports the best variant the CPU runs. The helpers (ext/_NAME.pyx) are compiled once,
 for the baseline, into gilkit._native._NAME.
 
-Switches (read by src/gilkit/_switch.py): GILKIT_NO_EXTENSIONS=1 installs the pure-Python package
+Switches (read by src/gilkit/_environment.py): GILKIT_NO_EXTENSIONS=1 installs the pure-Python package
 only; GILKIT_NO_OPENMP=1 compiles without OpenMP even where the compiler supports it.
 """
 
@@ -22,14 +22,14 @@ from setuptools.command.build_ext import build_ext
 HERE = Path(__file__).parent.resolve()
 
 
-def _load_switch():
-    spec = importlib.util.spec_from_file_location("_gilkit_switch", HERE / "src" / "gilkit" / "_switch.py")
+def _load_environment_switches():
+    spec = importlib.util.spec_from_file_location("_gilkit_environment", HERE / "src" / "gilkit" / "_environment.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-switch = _load_switch()
+environment = _load_environment_switches()
 
 KERNEL_NAMES = sorted(p.stem for p in (HERE / "ext").glob("[!_]*.pyx"))
 HELPER_NAMES = sorted(p.stem for p in (HERE / "ext").glob("_*.pyx"))
@@ -37,7 +37,7 @@ HELPER_NAMES = sorted(p.stem for p in (HERE / "ext").glob("_*.pyx"))
 # which need Py_BUILD_CORE defined before Python.h, so it cannot live inside Cython's own C file.
 HELPER_C_SOURCES = {"_gilsampler": ["ext/gil_sampler.c"]}
 
-# Instruction-set variants of the kernels (names as in gilkit._switch.ISA_VARIANTS). A wheel holds all
+# Instruction-set variants of the kernels (names as in gilkit._environment.ISA_VARIANTS). A wheel holds all
 # of them and runs on any x86-64; elsewhere the portable baseline is the only one.
 ISA_FLAGS = {
     "unix": {
@@ -48,7 +48,7 @@ ISA_FLAGS = {
     "msvc": {"baseline": [], "avx2": ["/arch:AVX2"], "avx512": ["/arch:AVX512"]},
 }
 X86_64 = platform.machine().lower() in {"x86_64", "amd64"}
-ISA_VARIANTS = switch.ISA_VARIANTS if X86_64 else ("baseline",)
+ISA_VARIANTS = environment.ISA_VARIANTS if X86_64 else ("baseline",)
 
 # Optimise hard, but keep IEEE semantics: no -ffast-math and no FP contraction (fused multiply-add),
 # or the native loops would stop agreeing bit for bit with their pure-Python twins.
@@ -104,7 +104,7 @@ class BuildExt(build_ext):
         compile_flags = list(OPT_FLAGS[kind])
         link_flags = []
         omp_compile, omp_link = OPENMP_FLAGS[kind]
-        if switch.openmp_disabled():
+        if environment.openmp_disabled():
             print("gilkit: OpenMP disabled by GILKIT_NO_OPENMP", file=sys.stderr)
         elif _compiler_supports_openmp(self.compiler, omp_compile, omp_link):
             compile_flags += omp_compile
@@ -120,7 +120,7 @@ class BuildExt(build_ext):
 
 
 def _extensions():
-    if switch.extensions_disabled():
+    if environment.extensions_disabled():
         print("gilkit: GILKIT_NO_EXTENSIONS is set; installing the pure-Python implementation only", file=sys.stderr)
         return []
     from Cython.Build import cythonize

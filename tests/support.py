@@ -12,8 +12,8 @@ import pytest
 
 import gilkit
 from gilkit._build import free_threaded_build, gil_enabled
+from gilkit._environment import NO_EXTENSIONS_ENV, extensions_disabled
 from gilkit._registry import WORKLOADS
-from gilkit._switch import NO_EXTENSIONS_ENV, extensions_disabled
 
 __all__ = ["BAD_CALLS", "CALIBRATED_CALL_SECONDS", "FREE_THREADED", "IMAGE", "SMALL_PROBLEMS", "gil_enabled",
            "gilkit_cli", "needs_native", "needs_two_cpus", "shared_memory_segments"]

@@ -11,7 +11,7 @@ import pytest
 from support import needs_native
 
 import gilkit
-from gilkit import _implementations, _info, _switch
+from gilkit import _environment, _implementations, _info
 
 pytestmark = needs_native
 
@@ -46,15 +46,15 @@ def digests(isa):
 
 def test_the_best_supported_variant_runs_unless_capped():
     supported = _implementations.supported_isas()
-    assert supported[0] == "baseline" and set(supported) <= set(_switch.ISA_VARIANTS)
-    cap = _switch.isa_cap()
-    rank = _switch.ISA_VARIANTS.index
+    assert supported[0] == "baseline" and set(supported) <= set(_environment.ISA_VARIANTS)
+    cap = _environment.isa_cap()
+    rank = _environment.ISA_VARIANTS.index
     expected = [isa for isa in supported if cap is None or rank(isa) <= rank(cap)]
     assert gilkit.ISA_VARIANT == expected[-1]
     assert _info.info()["isa_variant"] == gilkit.ISA_VARIANT
 
 
-@pytest.mark.parametrize("isa", [isa for isa in _switch.ISA_VARIANTS if isa != "baseline"])
+@pytest.mark.parametrize("isa", [isa for isa in _environment.ISA_VARIANTS if isa != "baseline"])
 def test_every_variant_gives_the_same_bits_as_the_baseline(isa):
     if isa not in _implementations.supported_isas():
         pytest.skip(f"this CPU cannot run the {isa} variant")

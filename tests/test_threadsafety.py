@@ -73,7 +73,7 @@ def test_the_caller_and_a_helper_run_chunks_at_the_same_time():
         meet.wait()
         return [start]
 
-    queue = threads.ChunkQueue(chunk, (), Chunks(2, 1), new_flag(), fold=list.__add__, initial=[])
+    queue = threads.ChunkQueue(chunk, (), Chunks(0, 2, 1), new_flag(), fold=list.__add__, initial=[])
     assert threads.TEAM.run(queue, helpers=1) == [0, 1]  # folded in chunk order
     assert threading.get_ident() in ran_on and len(set(ran_on)) == 2
 
@@ -88,7 +88,7 @@ def test_an_error_in_a_chunk_stops_the_call_and_reaches_the_caller():
         return start
 
     cancel = new_flag()
-    queue = threads.ChunkQueue(chunk, (), Chunks(1000, 1), cancel)
+    queue = threads.ChunkQueue(chunk, (), Chunks(0, 1000, 1), cancel)
     try:
         threads.TEAM.run(queue, helpers=2)
     except ZeroDivisionError as exc:

@@ -16,7 +16,7 @@ from ._implementations import (
     available_impls,
 )
 from ._registry import KERNELS
-from ._shared import shared_array
+from ._shared_memory import shared_array
 from ._validate import MODES, Mode
 from ._version import __version__
 from .gil_timeline import GilTimeline, record_gil, timeline

@@ -1,7 +1,7 @@
 """The implementation registry: which implementations exist, which are importable, and where each
 kernel's chunk functions live. The one place that decides native vs pure Python.
 
-``GILKIT_NO_EXTENSIONS=1`` (see gilkit._switch, also read by setup.py) skips the compiled modules even
+``GILKIT_NO_EXTENSIONS=1`` (see gilkit._environment, also read by setup.py) skips the compiled modules even
 when they are installed; without them ``impl="python"`` still works and ``impl="native"`` raises an
 ImportError that says how to build.
 
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Literal, get_args
 
-from . import _python, _switch
+from . import _environment, _python
 
 #: "native": the compiled loop, GIL released; "native-gil": the same compiled loop, GIL held (the control);
 #: "python": the pure-Python twin.
@@ -34,8 +34,9 @@ HELPER_MODULES = ("_openmp", "_cpu", "_interrupt", "_heartbeat", "_gilsampler")
 
 def _best_isa(supported: tuple[str, ...]) -> str:
     """The most capable variant that the CPU runs, that was built, and that GILKIT_ISA allows."""
-    cap = _switch.isa_cap()
-    allowed = _switch.ISA_VARIANTS[: _switch.ISA_VARIANTS.index(cap) + 1] if cap else _switch.ISA_VARIANTS
+    cap = _environment.isa_cap()
+    variants = _environment.ISA_VARIANTS
+    allowed = variants[: variants.index(cap) + 1] if cap else variants
     for isa in reversed(allowed):
         # Off x86-64 the avx packages are empty: look for a compiled kernel, not just the package.
         if isa in supported and importlib.util.find_spec(f"gilkit._native.{isa}.{KERNEL_MODULES[0]}") is not None:
@@ -44,8 +45,8 @@ def _best_isa(supported: tuple[str, ...]) -> str:
 
 
 def _import_native() -> tuple[dict[str, ModuleType] | None, str | None, str | None]:
-    if _switch.extensions_disabled():
-        return None, None, f"disabled by {_switch.NO_EXTENSIONS_ENV}=1"
+    if _environment.extensions_disabled():
+        return None, None, f"disabled by {_environment.NO_EXTENSIONS_ENV}=1"
     # libgomp's idle threads otherwise spin after every parallel region, fighting other programs for the
     # CPUs (benchmarks/openmp_wait.py). It reads the variable when it loads, which is next; a user's own
     # setting wins, and a libgomp some other library loaded first keeps its own.
@@ -80,27 +81,28 @@ def available_impls() -> tuple[Impl, ...]:
     return IMPLS if NATIVE_AVAILABLE else ("python",)
 
 
-def native_module(kernel: str) -> ModuleType:
-    """The compiled module for ``kernel``, or an ImportError that says how to get it."""
+def native_module(module: str) -> ModuleType:
+    """The compiled module ``module`` (a kernel's, as "primes", or a helper's), or an ImportError that says
+    how to get it."""
     if _NATIVE_MODULES is None:
         raise ImportError(
             f"gilkit's compiled kernels are unavailable: {NATIVE_UNAVAILABLE_REASON}. "
             "Build them with `pip install .` from a source checkout (needs a C compiler), "
             "or pass impl='python' to use the pure-Python twins."
         )
-    return _NATIVE_MODULES[kernel]
+    return _NATIVE_MODULES[module]
 
 
-def kernel_module(impl: Impl, kernel: str) -> ModuleType:
-    """The module that holds ``kernel``'s chunk functions for ``impl``."""
+def kernel_module(impl: Impl, module: str) -> ModuleType:
+    """The module named ``module`` ("primes", ...) that holds a kernel's chunk functions for ``impl``."""
     if impl == "python":
-        return importlib.import_module(f"gilkit._python.{kernel}")
-    return native_module(kernel)
+        return importlib.import_module(f"gilkit._python.{module}")
+    return native_module(module)
 
 
-def chunk_function(impl: Impl, kernel: str, function: str) -> Callable[..., Any]:
+def chunk_function(impl: Impl, module: str, function: str) -> Callable[..., Any]:
     """The callable that runs one chunk: native releases the GIL, native-gil holds it, python is the twin."""
-    fn = getattr(kernel_module(impl, kernel), function)
+    fn = getattr(kernel_module(impl, module), function)
     if impl == "native-gil":
         return functools.partial(fn, release_gil=False)
     return fn

@@ -114,7 +114,7 @@ def count_primes(n: int, *, chunks: int = SPAN, impl: Impl = "native") -> Delaye
     kernels.check_base_primes_fit(n)
     base_primes = dask.delayed(kernels.base_primes, pure=True)(n)
     counts = [dask.delayed(kernels.count_primes_between, pure=True)(base_primes, start, stop, impl)
-              for start, stop in Chunks(n + 1, span)]
+              for start, stop in Chunks(0, n + 1, span)]
     return dask.delayed(sum, pure=True)(counts)
 
 
@@ -128,7 +128,7 @@ def estimate_pi(samples: int, *, seed: int = 0, chunks: int = SPAN, impl: Impl =
     span = _span(chunks, kernels.PI_SAMPLES_PER_CHUNK, samples)
     key = kernel_module(impl, "montecarlo").stream_key(seed)
     hits = [dask.delayed(kernels.count_hits_between, pure=True)(key, start, stop, impl)
-            for start, stop in Chunks(samples, span)]
+            for start, stop in Chunks(0, samples, span)]
     return dask.delayed(kernels.pi_from_hits, pure=True)(dask.delayed(sum, pure=True)(hits), samples)
 
 
@@ -199,7 +199,7 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native") -> da.Arra
 def _blur_block(block: NDArray[Any], radius: int, row_depth: int, impl: Impl) -> NDArray[np.float64]:
     """One chunk with its overlap blurred; the overlap's rows are left unset (map_overlap trims them)."""
     pixels = _validate.real_array("image", block, ndim=2)
-    rows = Chunks(pixels.shape[0] - row_depth, kernels.blur_rows_per_chunk(radius), row_depth)
+    rows = Chunks(row_depth, pixels.shape[0] - row_depth, kernels.blur_rows_per_chunk(radius))
     return kernels.blur_rows(pixels, rows, radius, impl)
 
 

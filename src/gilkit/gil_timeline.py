@@ -98,7 +98,8 @@ class Chunk:
     """One chunk of a gilkit kernel, as gilkit's executor ran it (seconds since the recording began)."""
 
     tid: int
-    kernel: str
+    #: The chunk function that ran, e.g. "count_primes_segment".
+    function: str
     start_s: float
     stop_s: float
 
@@ -311,7 +312,7 @@ class GilTimeline:
             events += [{"name": DESCRIPTIONS[stretch.state], "cat": "gil", "ph": "X", "pid": pid, "tid": lane.tid,
                         "ts": us(stretch.start_s), "dur": us(stretch.seconds)} for stretch in lane.stretches]
         for chunk in self.chunks:
-            events.append({"name": f"{chunk.kernel} chunk", "cat": "gilkit", "ph": "X", "pid": chunks_pid,
+            events.append({"name": f"{chunk.function} chunk", "cat": "gilkit", "ph": "X", "pid": chunks_pid,
                            "tid": chunk.tid, "ts": us(chunk.start_s), "dur": us(chunk.stop_s - chunk.start_s)})
         if self.gil_read and self.samples > 1:
             # A sample after which the interpreter's switch counter moved on: the GIL has a new holder.
@@ -445,8 +446,8 @@ class GilRecorder:
             waited=(np.cumsum(waiting)[:-1] > 0) | (samples["drop_request"] == 1),
             switches=int(samples["switches"][-1] - samples["switches"][0]) if gil_read and len(samples) else None,
             switch_interval_s=sys.getswitchinterval(), lanes=lanes,
-            chunks=tuple(Chunk(tid, kernel, start - origin, stop - origin)
-                         for tid, kernel, start, stop in self._chunks.spans),
+            chunks=tuple(Chunk(tid, function, start - origin, stop - origin)
+                         for tid, function, start, stop in self._chunks.spans),
             hidden_threads=hidden, sampler_cpu_s=sampler.cpu_seconds,
             heartbeat=self._heartbeat.gil_wait() if self._heartbeat is not None else None,
             truncated=sampler.truncated,

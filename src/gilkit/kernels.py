@@ -85,7 +85,7 @@ class MandelbrotGrid:
         dx, dy = mandelbrot_steps(self.width, self.height, self.xmin, self.xmax, self.ymin, self.ymax)
         out = np.empty(height * width, dtype=np.int32)
         job = Job(
-            "mandelbrot", "mandelbrot_rows", Chunks(height, MANDELBROT_ROWS_PER_CHUNK), arrays=(out,),
+            "mandelbrot", "mandelbrot_rows", Chunks(0, height, MANDELBROT_ROWS_PER_CHUNK), arrays=(out,),
             params=(first_row, first_column, width, self.max_iter, self.xmin, self.ymin, dx, dy), outputs=(0,),
         )
         run(job, impl, workers, mode)
@@ -134,8 +134,8 @@ def count_primes_between(base_primes: NDArray[np.int64], start: int, stop: int, 
     """How many primes lie in [start, stop) (start a multiple of the segment size, stop - 1 at most the n
     of ``base_primes``), segment by segment as count_primes sieves them."""
     job = Job(
-        "primes", "count_primes_segment", Chunks(stop, PRIMES_PER_SEGMENT, start), arrays=(base_primes,),
-        chunk_result=np.int64, fold=operator.add, initial=0,
+        "primes", "count_primes_segment", Chunks(start, stop, PRIMES_PER_SEGMENT), arrays=(base_primes,),
+        result_dtype=np.int64, fold=operator.add, initial=0,
     )
     return run(job, impl, workers, mode)
 
@@ -185,8 +185,8 @@ def estimate_pi(samples: int, *, seed: int = 0, impl: Impl = "native", workers: 
 def count_hits_between(key: int, start: int, stop: int, impl: Impl, workers: int = 1, mode: Mode = "threads") -> int:
     """How many of the samples start .. stop-1 of the stream ``key`` hit the quarter circle."""
     job = Job(
-        "montecarlo", "count_hits", Chunks(stop, PI_SAMPLES_PER_CHUNK, start), params=(key,),
-        chunk_result=np.int64, fold=operator.add, initial=0,
+        "montecarlo", "count_hits", Chunks(start, stop, PI_SAMPLES_PER_CHUNK), params=(key,),
+        result_dtype=np.int64, fold=operator.add, initial=0,
     )
     return run(job, impl, workers, mode)
 
@@ -210,7 +210,7 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
     radius = _validate.integer("radius", radius, minimum=0, maximum=MAX_SIDE)
     impl, workers, mode = _validate.execution(impl, workers, mode)
     height, width = pixels.shape
-    return blur_rows(pixels, Chunks(height, blur_rows_per_chunk(radius)), radius, impl, workers, mode)
+    return blur_rows(pixels, Chunks(0, height, blur_rows_per_chunk(radius)), radius, impl, workers, mode)
 
 
 def blur_rows(pixels: NDArray[np.float64], rows: Chunks, radius: int, impl: Impl, workers: int = 1,
@@ -255,8 +255,8 @@ def square_sums_by_chunk(array: NDArray[np.float64], impl: Impl, workers: int = 
                          mode: Mode = "threads") -> list[float]:
     """Each chunk's sum of squares, in chunk order: chunks of 65,536 values from array[0] on."""
     job = Job(
-        "sumsq", "sum_squares_chunk", Chunks(array.size, SUM_SQUARES_PER_CHUNK),
-        arrays=(array,), chunk_result=np.float64, fold=_append, initial=[],
+        "sumsq", "sum_squares_chunk", Chunks(0, array.size, SUM_SQUARES_PER_CHUNK),
+        arrays=(array,), result_dtype=np.float64, fold=_append, initial=[],
     )
     return run(job, impl, workers, mode)
 

@@ -30,10 +30,10 @@ def run(job: Job, impl: Impl, workers: int, mode: Mode) -> Any:
             return run_openmp(job, workers, cancel)
         if mode == "processes":
             return run_processes(job, impl, workers)
-        fn = chunk_function(impl, job.kernel, job.function)
+        fn = chunk_function(impl, job.module, job.function)
         log = threads.chunk_log
         if log is not None:
-            fn = log.timed(fn, job.kernel)
+            fn = log.timed(fn, job.function)
         args = (*(array.data for array in job.arrays), *job.params)
         if workers == 1 or len(job.chunks) <= 1:
             return threads.run_inline(fn, args, job, cancel)

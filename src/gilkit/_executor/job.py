@@ -16,12 +16,13 @@ Fold = Callable[[Any, Any], Any]
 
 @dataclass(frozen=True)
 class Chunks:
-    """(start, start + size), (start + size, start + 2*size), ... up to stop: a split that depends only on the
-    problem, made on demand. A part of a problem (one task of gilkit.dask) starts where its first chunk does."""
+    """(start, start + size), (start + size, start + 2*size), ... up to stop, as ``range(start, stop, size)``
+    starts them: a split that depends only on the problem, made on demand. A part of a problem (one task of
+    gilkit.dask) starts where its first chunk does."""
 
+    start: int
     stop: int
     size: int
-    start: int = 0
 
     def __len__(self) -> int:
         return max(0, -(-(self.stop - self.start) // self.size))
@@ -43,7 +44,9 @@ def keep(folded: Any, value: Any) -> Any:
 class Job:
     """One kernel call: ``function(*arrays, *params, start, stop, cancel)`` for every (start, stop) in chunks."""
 
-    kernel: str
+    #: The module that holds the chunk function, by its name in gilkit._python and gilkit._native.<isa>
+    #: (ext/<module>.pyx): "primes" for count_primes.
+    module: str
     function: str
     chunks: Chunks
     arrays: tuple[np.ndarray, ...] = ()
@@ -51,7 +54,7 @@ class Job:
     #: Indices into ``arrays`` that the chunks write (copied back from shared memory in process mode).
     outputs: tuple[int, ...] = ()
     #: NumPy dtype of each chunk's return value, or None when the chunks only write arrays.
-    chunk_result: type[np.generic] | None = None
+    result_dtype: type[np.generic] | None = None
     #: The chunk results folded in chunk order: fold(...fold(fold(initial, r0), r1)..., r_last).
     fold: Fold = keep
     initial: Any = None

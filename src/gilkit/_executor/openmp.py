@@ -12,7 +12,7 @@ OPENMP_BATCH = 1 << 16
 
 
 def run_openmp(job: Job, workers: int, cancel: memoryview) -> Any:
-    module = native_module(job.kernel)  # without the extensions at all, say how to build them
+    module = native_module(job.module)  # without the extensions at all, say how to build them
     if not OPENMP_ENABLED:
         raise RuntimeError(
             "mode='openmp' is unavailable: this build of gilkit was compiled without OpenMP "
@@ -25,10 +25,10 @@ def run_openmp(job: Job, workers: int, cancel: memoryview) -> Any:
         starts = chunks.start + np.arange(first, min(first + OPENMP_BATCH, len(chunks)), dtype=np.int64) * chunks.size
         stops = np.minimum(starts + chunks.size, chunks.stop)
         threads = min(workers, len(starts))  # never more threads than chunks
-        if job.chunk_result is None:
+        if job.result_dtype is None:
             fn(*job.arrays, *job.params, starts, stops, threads, cancel)
             continue
-        results = np.zeros(len(starts), dtype=job.chunk_result)
+        results = np.zeros(len(starts), dtype=job.result_dtype)
         fn(*job.arrays, *job.params, starts, stops, results, threads, cancel)
         for value in results.tolist():
             folded = job.fold(folded, value)

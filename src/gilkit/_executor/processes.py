@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _shared
+from .. import _shared_memory
 from .._implementations import Impl, chunk_function
 from .job import Chunks, Fold, Job
 
@@ -178,11 +178,11 @@ def _alive(pid: int) -> bool:
 
 
 def run_processes(job: Job, impl: Impl, workers: int) -> Any:
-    chunk_function(impl, job.kernel, job.function)  # a missing native build fails here, clearly, not in a worker
+    chunk_function(impl, job.module, job.function)  # a missing native build fails here, clearly, not in a worker
     workers = max(1, min(workers, len(job.chunks)))  # never more processes than chunks
     per_task = max(1, min(MAX_CHUNKS_PER_TASK, -(-len(job.chunks) // (TASKS_PER_PROCESS * workers))))
     with _staged(job) as specs, POOLS.lease(get_start_method(), workers) as pool:
-        tasks = ((impl, job.kernel, job.function, specs, job.params, job.chunks, first,
+        tasks = ((impl, job.module, job.function, specs, job.params, job.chunks, first,
                   min(first + per_task, len(job.chunks))) for first in range(0, len(job.chunks), per_task))
         try:
             # At most `workers` tasks at once: a shared pool may have more processes than this call asked for.
@@ -190,7 +190,7 @@ def run_processes(job: Job, impl: Impl, workers: int) -> Any:
         except BrokenProcessPool as exc:
             POOLS.discard(pool)
             raise RuntimeError(
-                f"a gilkit worker process died while running {job.kernel} (killed, or crashed); "
+                f"a gilkit worker process died while running {job.function} (killed, or crashed); "
                 "the pool was discarded and the next call starts a new one"
             ) from exc
         except BaseException:  # Ctrl-C (or any error): the workers' chunks cannot be stopped, only ended
@@ -211,7 +211,7 @@ def _staged(job: Job) -> Iterator[tuple[ArraySpec, ...]]:
     specs: list[ArraySpec] = []
     try:
         for array in job.arrays:
-            location = _shared.locate(array)
+            location = _shared_memory.locate(array)
             if location is None:
                 segment = shared_memory.SharedMemory(create=True, size=max(array.nbytes, 1))
                 segments.append((array, segment))
@@ -266,10 +266,10 @@ def _attach(name: str) -> shared_memory.SharedMemory:
     return shared_memory.SharedMemory(name=name)
 
 
-def _process_chunks(impl: Impl, kernel: str, function: str, specs: tuple[ArraySpec, ...],
+def _process_chunks(impl: Impl, module: str, function: str, specs: tuple[ArraySpec, ...],
                     params: tuple[Any, ...], chunks: Chunks, first: int, stop: int) -> list[Any]:
     """Runs in a worker process: attach the shared arrays, run chunks first .. stop-1, detach."""
-    fn = chunk_function(impl, kernel, function)
+    fn = chunk_function(impl, module, function)
     cancel = np.zeros(1, dtype=np.intc).data  # a worker is ended, not cancelled
     segments = [_attach(name) for name, _, _, _ in specs]
     views = [

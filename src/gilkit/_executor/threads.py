@@ -12,7 +12,7 @@ from .job import ChunkFunction, Chunks, Fold, Job, keep
 
 class ChunkLog:
     """The chunks run on this process's threads while the log is installed (gilkit.gil_timeline does):
-    (native thread id, kernel, start, stop) on time.perf_counter's clock. ``timer(fn, args)`` returns
+    (native thread id, chunk function, start, stop) on time.perf_counter's clock. ``timer(fn, args)`` returns
     ``(fn(*args), start, stop)`` with both times taken in compiled code right around the call, so that no
     GIL switch falls between a time and the chunk."""
 
@@ -20,10 +20,10 @@ class ChunkLog:
         self.timer = timer
         self.spans: list[tuple[int, str, float, float]] = []
 
-    def timed(self, fn: ChunkFunction, kernel: str) -> ChunkFunction:
+    def timed(self, fn: ChunkFunction, name: str) -> ChunkFunction:
         def timed_chunk(*args: Any) -> Any:
             value, start, stop = self.timer(fn, args)
-            self.spans.append((threading.get_native_id(), kernel, start, stop))
+            self.spans.append((threading.get_native_id(), name, start, stop))
             return value
 
         return timed_chunk
