@@ -12,22 +12,17 @@ from support import needs_native
 
 import gilkit
 from gilkit import _environment, _implementations, _info
+from gilkit._registry import WORKLOADS
 
 pytestmark = needs_native
 
-# One result per kernel, large enough to run every SIMD path (full blocks of lanes and their tails).
+# One result per kernel of the registry, at an odd size that runs every SIMD path (full blocks of lanes and
+# their tails), and box_blur again with a window taller than a chunk.
 DIGEST = """
 import hashlib, json, numpy as np, gilkit
-image = np.random.default_rng(1).normal(size=(150, 77))
-values = np.random.default_rng(2).normal(size=100_003)
-results = {
-    "mandelbrot": gilkit.mandelbrot(203, 67, max_iter=300),
-    "count_primes": gilkit.count_primes(3_000_017),
-    "estimate_pi": gilkit.estimate_pi(1_000_003, seed=9),
-    "box_blur": gilkit.box_blur(image, 3),
-    "box_blur_wide": gilkit.box_blur(image, 70),
-    "sum_squares": gilkit.sum_squares(values),
-}
+from gilkit._registry import WORKLOADS
+results = {name: w.problem(3 * w.small_size + 7).call(impl="native") for name, w in WORKLOADS.items()}
+results["box_blur_wide"] = gilkit.box_blur(np.random.default_rng(1).normal(size=(150, 77)), 70)
 print(json.dumps({"isa": gilkit.ISA_VARIANT,
                   "digests": {k: hashlib.sha256(np.asarray(v).tobytes()).hexdigest() for k, v in results.items()}}))
 """
@@ -72,5 +67,6 @@ def test_a_misspelt_variant_is_refused_at_import():
 def test_the_digest_script_checks_something():
     # Different problems must give different digests, or the comparison above would prove nothing.
     here = json.loads(run_python(DIGEST).stdout)["digests"]
+    assert set(here) == {*WORKLOADS, "box_blur_wide"}
     assert len(set(here.values())) == len(here)
     assert hashlib.sha256(b"").hexdigest() not in here.values()

@@ -1,5 +1,8 @@
 """The kernel registry is the single list: the public API, the compiled sources and the twins agree with it."""
 
+import ast
+import importlib
+import inspect
 from pathlib import Path
 
 import pytest
@@ -7,7 +10,8 @@ import pytest
 import gilkit
 import gilkit._native
 from gilkit import _implementations
-from gilkit._implementations import HELPER_MODULES
+from gilkit._implementations import HELPER_MODULES, NATIVE_AVAILABLE, native_module
+from gilkit._registry import WORKLOADS
 
 EXT = Path(__file__).resolve().parent.parent / "ext"
 
@@ -22,6 +26,33 @@ def test_every_twin_has_a_compiled_source_and_every_compiled_kernel_a_twin():
     compiled = {path.stem for path in EXT.glob("[!_]*.pyx")}
     assert compiled == set(_implementations.KERNEL_MODULES)
 
+
+STUBS = Path(gilkit._native.__file__).parent / "baseline"
+
+
+def stub_parameters(module: str) -> dict[str, list[str]]:
+    """The parameter names of each function in a compiled module's stub, as written there."""
+    tree = ast.parse((STUBS / f"{module}.pyi").read_text())
+    return {node.name: [arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+            for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize("kernel", list(WORKLOADS))
+def test_every_chunk_plan_has_a_stub_with_its_openmp_sibling(kernel):
+    plan = WORKLOADS[kernel].plan
+    stub = stub_parameters(plan.module)
+    assert plan.function in stub and f"{plan.function}_openmp" in stub
+    assert stub[plan.function][-1] == "release_gil"  # native-gil calls it with release_gil=False
+    if NATIVE_AVAILABLE:
+        compiled = native_module(plan.module)
+        assert callable(getattr(compiled, plan.function)) and callable(getattr(compiled, f"{plan.function}_openmp"))
+
+
+@pytest.mark.parametrize("kernel", list(WORKLOADS))
+def test_every_twin_takes_what_its_stub_takes_less_release_gil(kernel):
+    plan = WORKLOADS[kernel].plan
+    twin = getattr(importlib.import_module(f"gilkit._python.{plan.module}"), plan.function)
+    assert list(inspect.signature(twin).parameters) == stub_parameters(plan.module)[plan.function][:-1]
 
 
 def test_every_compiled_helper_in_ext_is_imported_and_has_its_stub():

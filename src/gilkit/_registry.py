@@ -1,10 +1,18 @@
 """The kernel registry: one entry per public kernel, the single list that the CLI, the benchmark and the
 tests read.
 
-An entry says how to build a problem of a given size for its kernel (the call and how many items it
-processes), the sizes `gilkit bench` runs, and the small size the tests run on every impl, mode and
-worker count. A new kernel needs its ``ext/<name>.pyx``, its twin in gilkit._python, its public function
-in gilkit.kernels and one entry here.
+An entry names the kernel's chunk plan (the module and function that compute one chunk, the chunk's size,
+how results fold: gilkit.kernels), how to build a problem of a given size (the call and how many items it
+processes), the sizes `gilkit bench` runs, and the small size the tests run on every impl, mode and worker
+count. From it the tests check that every compiled module has its stub and OpenMP sibling, that each twin
+matches its stub, and that every instruction-set variant gives the twins' bits.
+
+A new kernel touches six source files: ``ext/<module>.pyx`` (the compiled chunk function and its
+``_openmp`` sibling), its stub ``src/gilkit/_native/baseline/<module>.pyi``, its twin
+``src/gilkit/_python/<module>.py``, ``src/gilkit/kernels.py`` (its public function and chunk plan),
+``src/gilkit/__init__.py`` (the export) and one entry here; then its reference in ``tests/reference.py``
+and the correctness tests that compare with it. setup.py compiles every ``ext/*.pyx``; the CLI, the
+benchmark and the generic tests pick the entry up.
 """
 
 from collections.abc import Callable
@@ -14,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import kernels
+from ._executor import ChunkPlan
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,8 @@ class Problem:
 @dataclass(frozen=True)
 class Workload:
     kernel: str
+    #: How its work is cut into chunks, and which compiled module and twin compute one.
+    plan: ChunkPlan
     #: What the items are: "pixels", "numbers", ...
     unit: str
     #: A problem of ``size``: rows of an image, a count, or a length (see each entry).
@@ -73,14 +84,15 @@ def _sum_squares(length: int) -> Problem:
 WORKLOADS: dict[str, Workload] = {
     w.kernel: w
     for w in [
-        Workload("mandelbrot", "pixels", _mandelbrot, (1800, 900), (240, 120), small_size=24),
-        Workload("count_primes", "numbers", _count_primes, (500_000_000, 150_000_000), (8_000_000, 2_000_000),
-                 small_size=600_000),
-        Workload("estimate_pi", "samples", _estimate_pi, (200_000_000, 60_000_000), (1 << 20, 1 << 19),
-                 small_size=600_000),
-        Workload("box_blur", "pixels", _box_blur, (5000, 2500), (800, 400), small_size=150),
-        Workload("sum_squares", "values", _sum_squares, (60_000_000, 20_000_000), (1_000_000, 200_000),
-                 small_size=200_003),
+        Workload("mandelbrot", kernels.MANDELBROT_PLAN, "pixels", _mandelbrot, (1800, 900), (240, 120),
+                 small_size=24),
+        Workload("count_primes", kernels.PRIMES_PLAN, "numbers", _count_primes, (500_000_000, 150_000_000),
+                 (8_000_000, 2_000_000), small_size=600_000),
+        Workload("estimate_pi", kernels.PI_PLAN, "samples", _estimate_pi, (200_000_000, 60_000_000),
+                 (1 << 20, 1 << 19), small_size=600_000),
+        Workload("box_blur", kernels.BLUR_PLAN, "pixels", _box_blur, (5000, 2500), (800, 400), small_size=150),
+        Workload("sum_squares", kernels.SUM_SQUARES_PLAN, "values", _sum_squares, (60_000_000, 20_000_000),
+                 (1_000_000, 200_000), small_size=200_003),
     ]
 }
 

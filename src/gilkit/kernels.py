@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
-from ._executor import Chunks, Job, run
+from ._executor import ChunkPlan, Chunks, run
 from ._implementations import Impl, kernel_module
 from ._validate import Mode
 
@@ -84,8 +84,8 @@ class MandelbrotGrid:
         _validate.fits_in_memory("width * height", 4 * width * height, f"a {height} x {width} int32 image")
         dx, dy = mandelbrot_steps(self.width, self.height, self.xmin, self.xmax, self.ymin, self.ymax)
         out = np.empty(height * width, dtype=np.int32)
-        job = Job(
-            "mandelbrot", "mandelbrot_rows", Chunks(0, height, MANDELBROT_ROWS_PER_CHUNK), arrays=(out,),
+        job = MANDELBROT_PLAN.job(
+            MANDELBROT_PLAN.chunks(0, height), arrays=(out,),
             params=(first_row, first_column, width, self.max_iter, self.xmin, self.ymin, dx, dy), outputs=(0,),
         )
         run(job, impl, workers, mode)
@@ -133,10 +133,7 @@ def count_primes_between(base_primes: NDArray[np.int64], start: int, stop: int, 
                          mode: Mode = "threads") -> int:
     """How many primes lie in [start, stop) (start a multiple of the segment size, stop - 1 at most the n
     of ``base_primes``), segment by segment as count_primes sieves them."""
-    job = Job(
-        "primes", "count_primes_segment", Chunks(start, stop, PRIMES_PER_SEGMENT), arrays=(base_primes,),
-        result_dtype=np.int64, fold=operator.add, initial=0,
-    )
+    job = PRIMES_PLAN.job(PRIMES_PLAN.chunks(start, stop), arrays=(base_primes,))
     return run(job, impl, workers, mode)
 
 
@@ -184,11 +181,7 @@ def estimate_pi(samples: int, *, seed: int = 0, impl: Impl = "native", workers: 
 
 def count_hits_between(key: int, start: int, stop: int, impl: Impl, workers: int = 1, mode: Mode = "threads") -> int:
     """How many of the samples start .. stop-1 of the stream ``key`` hit the quarter circle."""
-    job = Job(
-        "montecarlo", "count_hits", Chunks(start, stop, PI_SAMPLES_PER_CHUNK), params=(key,),
-        result_dtype=np.int64, fold=operator.add, initial=0,
-    )
-    return run(job, impl, workers, mode)
+    return run(PI_PLAN.job(PI_PLAN.chunks(start, stop), params=(key,)), impl, workers, mode)
 
 
 def pi_from_hits(hits: int, samples: int) -> float:
@@ -220,11 +213,8 @@ def blur_rows(pixels: NDArray[np.float64], rows: Chunks, radius: int, impl: Impl
     height, width = pixels.shape
     check_running_sums_fit(width, radius, min(workers, len(rows)))
     out = np.empty(height * width, dtype=np.float64)
-    job = Job(
-        "blur", "box_blur_rows", rows,
-        arrays=(pixels.reshape(-1), out), params=(height, width, radius), outputs=(1,),
-    )
-    run(job, impl, workers, mode)
+    run(BLUR_PLAN.job(rows, arrays=(pixels.reshape(-1), out), params=(height, width, radius), outputs=(1,)),
+        impl, workers, mode)
     return out.reshape(height, width)
 
 
@@ -240,7 +230,7 @@ def blur_rows_per_chunk(radius: int) -> int:
     Each chunk restarts its running column sums with a full window of 2r+1 rows; a chunk that tall
     keeps that restart below one extra row's work per row, whatever the radius.
     """
-    return BLUR_ROWS_PER_CHUNK * -(-(2 * radius + 1) // BLUR_ROWS_PER_CHUNK)
+    return BLUR_PLAN.chunk_size * -(-(2 * radius + 1) // BLUR_PLAN.chunk_size)
 
 
 def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> float:
@@ -254,10 +244,7 @@ def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, m
 def square_sums_by_chunk(array: NDArray[np.float64], impl: Impl, workers: int = 1,
                          mode: Mode = "threads") -> list[float]:
     """Each chunk's sum of squares, in chunk order: chunks of 65,536 values from array[0] on."""
-    job = Job(
-        "sumsq", "sum_squares_chunk", Chunks(0, array.size, SUM_SQUARES_PER_CHUNK),
-        arrays=(array,), result_dtype=np.float64, fold=_append, initial=[],
-    )
+    job = SUM_SQUARES_PLAN.job(SUM_SQUARES_PLAN.chunks(0, array.size), arrays=(array,))
     return run(job, impl, workers, mode)
 
 
@@ -269,3 +256,13 @@ def _append(partials: list[float], value: float) -> list[float]:
 def add_in_order(partials: Iterable[float]) -> float:
     """0.0 + partials[0] + partials[1] + ..., left to right: not sum(), which compensates on Python >= 3.12."""
     return float(functools.reduce(operator.add, partials, 0.0))
+
+
+#: How each kernel's work is cut into chunks and put back together (the registry lists them with their
+#: kernels): fixed sizes, so the split, and the order of every floating-point sum, never depend on workers.
+MANDELBROT_PLAN = ChunkPlan("mandelbrot", "mandelbrot_rows", MANDELBROT_ROWS_PER_CHUNK)
+PRIMES_PLAN = ChunkPlan("primes", "count_primes_segment", PRIMES_PER_SEGMENT, np.int64, operator.add, int)
+PI_PLAN = ChunkPlan("montecarlo", "count_hits", PI_SAMPLES_PER_CHUNK, np.int64, operator.add, int)
+BLUR_PLAN = ChunkPlan("blur", "box_blur_rows", BLUR_ROWS_PER_CHUNK)  # or taller: see blur_rows_per_chunk
+SUM_SQUARES_PLAN = ChunkPlan("sumsq", "sum_squares_chunk", SUM_SQUARES_PER_CHUNK, np.float64, _append, list)
+

@@ -14,13 +14,13 @@ from .._cancel import cancellation
 from .._implementations import Impl, chunk_function
 from .._validate import Mode
 from . import threads
-from .job import Chunks, Job
+from .job import ChunkPlan, Chunks, Job
 from .openmp import run_openmp
 from .processes import POOLS, default_start_method, get_start_method, run_processes, set_start_method
 from .threads import TEAM, ChunkLog, logging_chunks
 
-__all__ = ["ChunkLog", "Chunks", "Job", "default_start_method", "get_start_method", "logging_chunks", "run",
-           "set_start_method", "shutdown"]
+__all__ = ["ChunkLog", "ChunkPlan", "Chunks", "Job", "default_start_method", "get_start_method", "logging_chunks",
+           "run", "set_start_method", "shutdown"]
 
 
 def run(job: Job, impl: Impl, workers: int, mode: Mode) -> Any:

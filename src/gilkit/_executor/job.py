@@ -66,3 +66,35 @@ class Job:
         arrays = tuple(array if index in self.outputs else np.require(array, requirements=["C", "A"])
                        for index, array in enumerate(self.arrays))
         object.__setattr__(self, "arrays", arrays)
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """How a kernel's work is cut and put back together: the module and function that compute one chunk,
+    the chunk's size, and how the chunk results fold (a fresh ``initial()`` for every call)."""
+
+    #: As Job.module: the twin gilkit._python.<module> and the compiled ext/<module>.pyx.
+    module: str
+    #: The chunk function; the compiled module also has <function>_openmp for mode="openmp".
+    function: str
+    #: Items (rows, numbers, samples, values) a chunk, fixed by the problem (box_blur grows it with the
+    #: radius: see gilkit.kernels.blur_rows_per_chunk).
+    chunk_size: int
+    result_dtype: type[np.generic] | None = None
+    fold: Fold = keep
+    initial: Callable[[], Any] = _nothing
+
+    def chunks(self, start: int, stop: int) -> Chunks:
+        """[start, stop) in chunks of this plan's size."""
+        return Chunks(start, stop, self.chunk_size)
+
+    def job(self, chunks: Chunks, arrays: tuple[np.ndarray, ...] = (), params: tuple[Any, ...] = (),
+            outputs: tuple[int, ...] = ()) -> "Job":
+        """One call's job: these chunks, with these arrays and parameters."""
+        return Job(self.module, self.function, chunks, arrays, params, outputs, self.result_dtype, self.fold,
+                   self.initial())
+
