@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from gilkit.report import index as cells
-from gilkit.report import kernels
 from gilkit.report import load as load_report
 
 RESULTS = Path(__file__).parent / "results"
@@ -15,11 +13,11 @@ def load(name):
 
 
 def speedup_with_heartbeat(cell):
-    if cell is None or cell["speedup"] is None:
+    if cell is None or cell.speedup is None:
         return "–"
-    beat = cell["heartbeat_median_ms"]
-    text = f"{cell['speedup']:.2f}× (best {cell['speedup_best']:.2f}×)"
-    return f"{text}, heartbeat {beat:.2f} ms" if beat is not None else text
+    beat = cell.heartbeat_median_ms
+    text = f"{cell.speedup:.2f}× (best {cell.speedup_best:.2f}×)"
+    return f"{text}, heartbeat {beat:.2f} ms" if beat == beat else text  # NaN: no beat
 
 
 def table(header, rows):
@@ -28,40 +26,39 @@ def table(header, rows):
 
 
 def threads_table(report):
-    c = cells(report)
+    c = report.index()
     return table(
         ["kernel", "native", "native-gil", "python"],
         [[k] + [speedup_with_heartbeat(c.get((k, impl, "threads", 2))) for impl in ("native", "native-gil", "python")]
-         for k in kernels(report)],
+         for k in report.kernels()],
     )
 
 
 def processes_table(report):
-    c = cells(report)
+    c = report.index()
 
     def speedup(key):
         cell = c.get(key)
-        return "–" if cell is None or cell["speedup"] is None else f"{cell['speedup']:.2f}×"
+        return "–" if cell is None or cell.speedup is None else f"{cell.speedup:.2f}×"
 
     return table(
         ["kernel", "python, processes", "native, processes", "native, openmp", "native, threads"],
         [[k, speedup((k, "python", "processes", 2)), speedup((k, "native", "processes", 2)),
-          speedup((k, "native", "openmp", 2)), speedup((k, "native", "threads", 2))] for k in kernels(report)],
+          speedup((k, "native", "openmp", 2)), speedup((k, "native", "threads", 2))] for k in report.kernels()],
     )
 
 
 def compare_table(a, b):
-    ca, cb = cells(a), cells(b)
+    ca, cb = a.index(), b.index()
     rows = []
-    for k in kernels(a):
+    for k in a.kernels():
         for impl in ("native", "native-gil", "python"):
             a1, b1 = ca.get((k, impl, "threads", 1)), cb.get((k, impl, "threads", 1))
             a2, b2 = ca.get((k, impl, "threads", 2)), cb.get((k, impl, "threads", 2))
             if None in (a1, b1, a2, b2):
                 continue
-            rows.append([k, impl, f"{a1['median_s']:.3f} s", f"{b1['median_s']:.3f} s",
-                         f"{b1['throughput'] / a1['throughput']:.2f}",
-                         f"{a2['speedup']:.2f}×", f"{b2['speedup']:.2f}×"])
+            rows.append([k, impl, f"{a1.median_s:.3f} s", f"{b1.median_s:.3f} s",
+                         f"{b1.throughput / a1.throughput:.2f}", f"{a2.speedup:.2f}×", f"{b2.speedup:.2f}×"])
     header = ["kernel", "impl", "1 thread, GIL build", "1 thread, 3.13t", "3.13t/GIL speed", "2 workers, GIL build",
               "2 workers, 3.13t"]
     return table(header, rows)
@@ -70,8 +67,8 @@ def compare_table(a, b):
 def main():
     gil, free = load("gil"), load("freethreaded")
     if gil:
-        print(f"## threads ({gil['meta']['build']})\n\n{threads_table(gil)}\n")
-        print(f"## processes and openmp ({gil['meta']['build']})\n\n{processes_table(gil)}\n")
+        print(f"## threads ({gil.build})\n\n{threads_table(gil)}\n")
+        print(f"## processes and openmp ({gil.build})\n\n{processes_table(gil)}\n")
     if gil and free:
         print(f"## GIL build vs free-threaded build\n\n{compare_table(gil, free)}\n")
 

@@ -10,7 +10,7 @@ import pytest
 from support import gilkit_cli
 
 import gilkit
-from gilkit.report import _COLOURS, cell_verdict, format_matrix, wants_colour
+from gilkit.report import _COLOURS, FORMAT_VERSION, Report, ReportError, cell_verdict, format_matrix, wants_colour
 
 RESULT_FIELDS = {"kernel", "impl", "mode", "workers", "size", "repeats", "times_s", "median_s", "throughput",
                  "speedup", "speedup_best", "efficiency", "vs_python", "heartbeat_median_ms", "heartbeat_max_ms"}
@@ -75,13 +75,13 @@ def test_bench_detail_adds_every_figure_and_the_findings():
 
 
 def test_the_matrix_is_coloured_by_verdict_only_when_asked(quick_report):
-    _, report = quick_report
+    report = Report.from_json(quick_report[1])
     plain, coloured = format_matrix(report), format_matrix(report, colour=True)
     assert "\x1b[" not in plain
     assert re.sub(r"\x1b\[\d+m", "", coloured) == plain
-    for r in report["results"]:
-        if r["workers"] == 2:
-            found = cell_verdict(r, report["meta"]["gil_enabled"])
+    for cell in report.cells:
+        if cell.workers == 2:
+            found = cell_verdict(cell, report.gil_enabled)
             assert found is not None and f"\x1b[{_COLOURS[found.finding]}m" in coloured
 
 
@@ -97,6 +97,21 @@ def test_colour_only_on_a_terminal_that_wants_it(monkeypatch, environment, colou
     terminal.isatty = lambda: True  # type: ignore[method-assign]
     assert wants_colour(terminal) is colour
     assert wants_colour(pipe) is False
+
+
+def test_the_report_is_written_with_its_version_and_read_back_unchanged(quick_report):
+    _, data = quick_report
+    assert data["version"] == FORMAT_VERSION
+    assert Report.from_json(data).to_json() == data
+
+
+def test_a_version_1_report_is_read_without_the_fields_it_did_not_have():
+    old = {"meta": {"build": "x"}, "results": [{key: value for key, value in GOOD_CELL.items()
+                                                 if key not in ("heartbeat_control_median_ms", "gil_median_ms")}]}
+    cell = Report.from_json(old).cells[0]
+    assert cell.heartbeat_median_ms == 0.1 and cell.gil_median_ms != cell.gil_median_ms  # NaN: unknown then
+    with pytest.raises(ReportError, match="has no .heartbeat_control_median_ms"):  # version 2 must have it
+        Report.from_json({**old, "version": 2})
 
 
 def test_compare_prints_two_runs_side_by_side(quick_report, tmp_path):
@@ -146,19 +161,32 @@ def test_plot_is_drawn_or_refused_clearly(tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+GOOD_CELL = {"kernel": "k", "impl": "python", "mode": "threads", "workers": 1, "size": 10, "unit": "items",
+             "items": 10, "times_s": [1.0, 1.1], "heartbeat_median_ms": 0.1, "heartbeat_max_ms": 0.2,
+             "heartbeat_control_median_ms": 0.1, "gil_median_ms": 0.0, "speedup": 1.0, "speedup_best": 1.0,
+             "efficiency": 1.0, "vs_python": 1.0}
+
+
 def bad_records(tmp_path):
-    """Saved runs that --compare must refuse with one line: a record without keys, a zero throughput."""
-    good = {"meta": {"build": "x"}, "results": [
-        {"kernel": "k", "impl": "python", "mode": "threads", "workers": 1, "median_s": 1.0, "throughput": 1.0,
-         "speedup": 1.0}]}
-    missing = {"meta": {"build": "x"}, "results": [{"kernel": "k"}]}
-    zero = json.loads(json.dumps(good))
-    zero["results"][0]["throughput"] = 0
+    """Saved runs that --compare must refuse with one line: a record without keys, no items (so no
+    throughput), a version this gilkit does not know."""
+    good = {"version": 2, "meta": {"build": "x"}, "results": [GOOD_CELL]}
+    missing = {"version": 2, "meta": {"build": "x"}, "results": [{"kernel": "k"}]}
+    zero = {**good, "results": [{**GOOD_CELL, "items": 0}]}
+    future = {**good, "version": 99}
     paths = {}
-    for name, report in {"good": good, "missing": missing, "zero": zero}.items():
+    for name, report in {"good": good, "missing": missing, "zero": zero, "future": future}.items():
         paths[name] = tmp_path / f"{name}.json"
         paths[name].write_text(json.dumps(report))
     return paths
+
+
+def test_a_good_record_is_read_and_compared_with_itself(tmp_path):
+    paths = bad_records(tmp_path)
+    result = gilkit_cli("bench", "--compare", str(paths["good"]), str(paths["good"]))
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["k", "python", "threads", "1", "1.0500", "1.0500", "1.00", "1.00", "1.00"] in rows
 
 
 BAD_COMMAND_LINES = {
@@ -171,6 +199,7 @@ BAD_COMMAND_LINES = {
     "json-onto-a-folder": ["bench", "--quick", "--json", "/tmp"],
     "compare-record-without-keys": ["bench", "--compare", "{good}", "{missing}"],
     "compare-zero-throughput": ["bench", "--compare", "{zero}", "{good}"],
+    "compare-unknown-version": ["bench", "--compare", "{good}", "{future}"],
     "demo-io-threads": ["demo", "io", "--threads", "100000"],
     "demo-locks-updates": ["demo", "locks", "--updates", "0"],
     "demo-responsive-duration": ["demo", "responsive", "--duration", "-1"],

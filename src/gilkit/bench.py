@@ -6,59 +6,16 @@ compiled sizes give each cell about 50-200 ms on the avx512 variant (a few times
 baseline), long enough for the heartbeat to see who holds the GIL.
 """
 
-import math
-import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from ._implementations import Impl
 from ._info import info
 from ._registry import WORKLOADS
 from ._validate import Mode
 from .heartbeat import HeartbeatProbe
-
-
-@dataclass
-class Cell:
-    kernel: str
-    impl: str
-    mode: str
-    workers: int
-    size: int
-    unit: str
-    items: int
-    times_s: list[float] = field(default_factory=list)
-    heartbeat_median_ms: float = float("nan")
-    heartbeat_max_ms: float = float("nan")
-    #: The control heartbeat's median lateness (waiting for a CPU), and the GIL's share of the median.
-    heartbeat_control_median_ms: float = float("nan")
-    gil_median_ms: float = float("nan")
-    speedup: float | None = None
-    speedup_best: float | None = None
-    efficiency: float | None = None
-    vs_python: float | None = None
-
-    @property
-    def repeats(self) -> int:
-        return len(self.times_s)
-
-    @property
-    def median_s(self) -> float:
-        return statistics.median(self.times_s)
-
-    @property
-    def throughput(self) -> float:
-        """Items per second at the median time."""
-        return self.items / self.median_s
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON record; a heartbeat with no beats (a very short call) is null, never NaN."""
-        data = asdict(self)
-        data.update(repeats=self.repeats, median_s=self.median_s, throughput=self.throughput)
-        return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in data.items()}
-
+from .report import Cell, Report
 
 #: (kernel, impl, mode): the cells that share one problem and differ only in workers.
 Group = tuple[str, Impl, Mode]
@@ -149,9 +106,6 @@ def run_bench(kernels_: Sequence[str], impls: Sequence[Impl], workers: Sequence[
     return derive(cells)
 
 
-def to_json(cells: list[Cell], *, quick: bool) -> dict[str, Any]:
-    meta = info()
-    return {
-        "meta": {**meta, "quick": quick},
-        "results": [c.as_dict() for c in cells],
-    }
+def to_report(cells: list[Cell], *, quick: bool) -> Report:
+    """The run as a report: the cells, and what they ran on."""
+    return Report({**info(), "quick": quick}, cells)

@@ -319,7 +319,7 @@ def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print(f"gilkit bench on {build_label()}, {usable_cpus()} usable CPUs", file=sys.stderr)
     cells = bench.run_bench(args.kernels, impls, workers, args.modes, quick=args.quick, timing=timing,
                             progress=_progress)
-    measured = bench.to_json(cells, quick=args.quick)
+    measured = bench.to_report(cells, quick=args.quick)
     if args.detail:
         print(report.format_table(measured))
         print()
@@ -328,7 +328,7 @@ def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print(report.format_matrix(measured, colour=report.wants_colour(sys.stdout)))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(measured, f, indent=1)
+            json.dump(measured.to_json(), f, indent=1)
         print(f"\nwrote {args.json}")
     if args.plot:
         from .plot import plot_speedups

@@ -29,18 +29,17 @@ def plot_speedups(report: reports.Report, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    results = report["results"]
-    kernels = reports.kernels(report)
+    kernels = report.kernels()
     fig, axes = plt.subplots(1, len(kernels), figsize=(3.6 * len(kernels), 3.4), squeeze=False, sharey=True)
-    max_workers = max(r["workers"] for r in results)
+    max_workers = max(c.workers for c in report.cells)
     for ax, kernel in zip(axes[0], kernels, strict=True):
         ax.plot([1, max_workers], [1, max_workers], color="0.7", linestyle="--", label="ideal")
-        lines = dict.fromkeys((r["impl"], r["mode"]) for r in results if r["kernel"] == kernel)
+        lines = dict.fromkeys((c.impl, c.mode) for c in report.cells if c.kernel == kernel)
         for impl, mode in lines:
             points = sorted(
-                (r["workers"], r["speedup"])
-                for r in results
-                if (r["kernel"], r["impl"], r["mode"]) == (kernel, impl, mode) and r["speedup"] is not None
+                (c.workers, c.speedup)
+                for c in report.cells
+                if c.key[:3] == (kernel, impl, mode) and c.speedup is not None
             )
             if points:
                 label = impl if mode == "threads" else f"{impl} ({mode})"
@@ -55,8 +54,7 @@ def plot_speedups(report: reports.Report, path: str) -> None:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
     fig.legend(list(legend.values()), list(legend.keys()), loc="center right", fontsize="small")
-    meta = report["meta"]
-    fig.suptitle(f"gilkit bench: {meta['build']}, {meta['cpus_usable']} usable CPUs")
+    fig.suptitle(f"gilkit bench: {report.build}, {report.meta['cpus_usable']} usable CPUs")
     fig.tight_layout(rect=(0, 0, 0.85, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
