@@ -24,6 +24,15 @@ cdef inline Py_ssize_t rows_of(Py_ssize_t size, Py_ssize_t width) except -1:
 
 cdef extern from *:
     """
+    /* The largest n (count_primes) and sample index (estimate_pi): every index, p * p and m + p stays
+       inside a signed 64-bit integer (gilkit.kernels.MAX_COUNT on the Python side). */
+    #define GILKIT_MAX_COUNT (1LL << 62)
+    """
+    long long MAX_COUNT "GILKIT_MAX_COUNT"
+
+
+cdef extern from *:
+    """
     /* A read the compiler cannot hoist out of a loop: a signal handler or another thread sets the flag. */
     static inline int gilkit_cancelled(const int *flag) { return *(const volatile int *)flag != 0; }
     """

@@ -7,7 +7,7 @@ is the same number whichever chunk, thread or process draws it.
 from cython.parallel cimport prange
 from libc.stdint cimport uint64_t
 
-from _spans cimport cancelled, check_cancel, check_chunks, check_span
+from _spans cimport MAX_COUNT, cancelled, check_cancel, check_chunks, check_span
 
 cdef uint64_t GAMMA = 0x9E3779B97F4A7C15ULL
 cdef double TWO_POW_106 = 81129638414606681695789005144064.0
@@ -50,7 +50,7 @@ def stream_key(uint64_t seed):
 def count_hits(uint64_t key, long long start, long long stop, const int[::1] cancel, *, bint release_gil=True):
     """How many of the samples start..stop-1 fall inside the quarter unit circle (fewer once cancel[0] is set)."""
     cdef long long hits
-    check_span(start, stop, 1LL << 62)
+    check_span(start, stop, MAX_COUNT)
     check_cancel(cancel)
     if release_gil:
         with nogil:
@@ -64,7 +64,7 @@ def count_hits_openmp(uint64_t key, const long long[::1] starts, const long long
                       long long[::1] hits, int num_threads, const int[::1] cancel):
     """Every chunk of samples in one call (an OpenMP prange); hits[c] receives chunk c's count."""
     cdef Py_ssize_t c
-    check_chunks(starts, stops, 1LL << 62)
+    check_chunks(starts, stops, MAX_COUNT)
     check_span(0, starts.shape[0], hits.shape[0])
     check_cancel(cancel)
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="static"):

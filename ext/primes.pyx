@@ -4,17 +4,17 @@ from cython.parallel cimport prange
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from _spans cimport cancelled, check_cancel, check_chunks, check_span
-
-# Keeps p * p and m + p inside long long for every prime p with p * p < hi.
-cdef long long LIMIT = 1LL << 62
+from _spans cimport MAX_COUNT, cancelled, check_cancel, check_chunks, check_span
 
 cdef enum:
     # The odd numbers' flags repeat with this period once the multiples of 3, 5, 7, 11 and 13 are off.
     PRESIEVE_PERIOD = 3 * 5 * 7 * 11 * 13
+    PRESIEVE_COUNT = 5
+    # The first base prime crossed off by the loop: 2 has no odd multiples, 3 .. 13 were pre-sieved.
+    FIRST_CROSSED = 1 + PRESIEVE_COUNT
     POLL_EVERY = 1 << 12  # base primes between two looks at the cancel flag (a huge n has many)
 
-cdef long long[5] PRESIEVE_PRIMES = [3, 5, 7, 11, 13]
+cdef long long[PRESIEVE_COUNT] PRESIEVE_PRIMES = [3, 5, 7, 11, 13]
 cdef unsigned char PRESIEVED[PRESIEVE_PERIOD]  # flag u stands for the odd number 2u + 1; filled at import
 
 
@@ -22,7 +22,7 @@ cdef void _fill_presieved() noexcept nogil:
     """As the twin's _presieved: q divides 2u + 1 exactly when u = q // 2 (mod q)."""
     cdef Py_ssize_t u, q
     memset(PRESIEVED, 1, PRESIEVE_PERIOD)
-    for q in range(5):
+    for q in range(PRESIEVE_COUNT):
         u = PRESIEVE_PRIMES[q] // 2
         while u < PRESIEVE_PERIOD:
             PRESIEVED[u] = 0
@@ -52,13 +52,13 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, long long
         memcpy(&is_prime[t], &PRESIEVED[u], run)
         t += run
         u = 0
-    for b in range(5):  # the pre-sieve crossed off 3, 5, 7, 11 and 13 themselves
+    for b in range(PRESIEVE_COUNT):  # the pre-sieve crossed off 3, 5, 7, 11 and 13 themselves
         p = PRESIEVE_PRIMES[b]
         if first <= p < hi:
             is_prime[(p - first) // 2] = 1
     if first == 1:
         is_prime[0] = 0
-    for b in range(6, base_primes.shape[0]):  # 2 has no odd multiples; 3 .. 13 were pre-sieved
+    for b in range(FIRST_CROSSED, base_primes.shape[0]):
         p = base_primes[b]
         if p * p >= hi or (b % POLL_EVERY == 0 and cancelled(cancel)):
             break
@@ -82,7 +82,7 @@ def count_primes_segment(const long long[::1] base_primes, long long lo, long lo
     """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order (a wrong
     count once cancel[0] is set)."""
     cdef long long count
-    check_span(lo, hi, LIMIT)
+    check_span(lo, hi, MAX_COUNT)
     check_cancel(cancel)
     if release_gil:
         with nogil:
@@ -99,7 +99,7 @@ def count_primes_segment_openmp(const long long[::1] base_primes, const long lon
                                 const int[::1] cancel):
     """Every segment [starts[c], stops[c]) in one call (an OpenMP prange); counts[c] receives its count."""
     cdef Py_ssize_t c
-    check_chunks(starts, stops, LIMIT)
+    check_chunks(starts, stops, MAX_COUNT)
     check_span(0, starts.shape[0], counts.shape[0])
     check_cancel(cancel)
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="dynamic"):

@@ -31,7 +31,7 @@ def cluster_client():
     """A real LocalCluster of 2 single-threaded worker processes, and its Client; closed at the end of the module,
     when its worker processes must be gone."""
     with dask.config.set(gd.cluster_config()), distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             workers = list(client.run(os.getpid).values())
             yield client

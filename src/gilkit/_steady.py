@@ -30,7 +30,7 @@ def chunk_max_iter(width: int, seconds: float) -> int:
     probe_iter = 1000
     per_row = min(_seconds_per_call(width, probe_iter) for _ in range(3))
     rows = kernels.MANDELBROT_ROWS_PER_CHUNK
-    return min((1 << 31) - 1, max(probe_iter, round(probe_iter * seconds / (rows * per_row))))
+    return min(kernels.MAX_ITER, max(probe_iter, round(probe_iter * seconds / (rows * per_row))))
 
 
 def _seconds_per_call(width: int, max_iter: int) -> float:

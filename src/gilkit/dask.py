@@ -34,6 +34,7 @@ except ImportError as exc:  # the core package runs without Dask
     raise ImportError(f'gilkit.dask needs Dask: pip install "gilkit[dask]" ({exc})') from exc
 
 from . import _validate, kernels
+from ._arithmetic import ceil_div
 from ._build import free_threaded_build
 from ._executor import Chunks
 from ._implementations import Impl, kernel_module
@@ -92,7 +93,7 @@ def _tiles(chunks: object, shape: tuple[int, int]) -> tuple[tuple[int, ...], ...
         if number < 1 and number != -1:
             raise ValueError(f"chunks ({axis}) must be >= 1, or -1 for the whole axis; got {number}")
         sides.append(extent if number == -1 else min(number, extent))
-    _check_tasks(math.prod(-(-extent // side) for side, extent in zip(sides, shape, strict=True)), "chunks", chunks)
+    _check_tasks(math.prod(ceil_div(extent, side) for side, extent in zip(sides, shape, strict=True)), "chunks", chunks)
     return da.core.normalize_chunks(tuple(sides), shape)
 
 
@@ -134,8 +135,8 @@ def estimate_pi(samples: int, *, seed: int = 0, chunks: int = SPAN, impl: Impl =
 
 def _span(chunks: object, unit: int, total: int) -> int:
     """``chunks`` (numbers a task) checked and rounded up to a whole number of the kernel's ``unit``."""
-    span = unit * -(-_validate.integer("chunks", chunks, minimum=1) // unit)
-    _check_tasks(-(-total // span), "chunks", chunks)
+    span = unit * ceil_div(_validate.integer("chunks", chunks, minimum=1), unit)
+    _check_tasks(ceil_div(total, span), "chunks", chunks)
     return span
 
 
@@ -150,7 +151,7 @@ def sum_squares(values: ArrayLike, *, impl: Impl = "native") -> Delayed:
     impl = _validate.implementation(impl)
     unit = kernels.SUM_SQUARES_PER_CHUNK
     rechunked = array.rechunk(_on_unit_boundaries(array.chunks[0], unit))
-    sums_per_block = tuple(-(-size // unit) for size in rechunked.chunks[0])
+    sums_per_block = tuple(ceil_div(size, unit) for size in rechunked.chunks[0])
     partials = rechunked.map_blocks(_square_sums, impl, chunks=(sums_per_block,), dtype=np.float64, meta=np.empty(0),
                                     token="square_sums")
     return dask.delayed(kernels.add_in_order, pure=True)(partials)

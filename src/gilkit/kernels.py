@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
+from ._arithmetic import ceil_div
 from ._executor import ChunkPlan, Chunks, run
 from ._implementations import Impl, kernel_module
 from ._validate import Mode
@@ -35,8 +36,11 @@ BLUR_ROWS_PER_CHUNK = 64  # or the next multiple of 64 at least as tall as the w
 SUM_SQUARES_PER_CHUNK = 1 << 16
 
 #: Largest n / samples accepted: keeps every index and p*p inside a signed 64-bit integer.
-MAX_COUNT = 1 << 62
-MAX_SIDE = (1 << 31) - 1
+MAX_COUNT = 1 << 62  # GILKIT_MAX_COUNT in ext/_spans.pxd
+INT32_MAX = (1 << 31) - 1
+#: Largest width or height (the compiled loops index rows and columns with int32) and max_iter (int32 counts).
+MAX_SIDE = INT32_MAX
+MAX_ITER = INT32_MAX
 
 def mandelbrot(width: int, height: int, *, max_iter: int = 256, xmin: float = -2.0, xmax: float = 1.0,
                ymin: float = -1.25, ymax: float = 1.25, impl: Impl = "native", workers: int = 1,
@@ -70,7 +74,7 @@ class MandelbrotGrid:
         return cls(
             _validate.integer("width", width, minimum=1, maximum=MAX_SIDE),
             _validate.integer("height", height, minimum=1, maximum=MAX_SIDE),
-            _validate.integer("max_iter", max_iter, minimum=0, maximum=(1 << 31) - 1),
+            _validate.integer("max_iter", max_iter, minimum=0, maximum=MAX_ITER),
             *_window("x", xmin, xmax),
             *_window("y", ymin, ymax),
         )
@@ -160,7 +164,7 @@ def _small_primes(limit: int) -> NDArray[np.int64]:
         for p in seeds.tolist():
             if p * p >= hi:
                 break
-            block[max(p * p, -(-lo // p) * p) - lo :: p] = False
+            block[max(p * p, ceil_div(lo, p) * p) - lo :: p] = False
         found.append(np.flatnonzero(block) + lo)
     return np.concatenate(found).astype(np.int64)
 
@@ -230,7 +234,7 @@ def blur_rows_per_chunk(radius: int) -> int:
     Each chunk restarts its running column sums with a full window of 2r+1 rows; a chunk that tall
     keeps that restart below one extra row's work per row, whatever the radius.
     """
-    return BLUR_PLAN.chunk_size * -(-(2 * radius + 1) // BLUR_PLAN.chunk_size)
+    return BLUR_PLAN.chunk_size * ceil_div(2 * radius + 1, BLUR_PLAN.chunk_size)
 
 
 def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> float:

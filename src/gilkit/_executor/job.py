@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from .._arithmetic import ceil_div
+
 #: A chunk function: fn(*arrays, *params, start, stop, cancel) -> the chunk's result (or None).
 ChunkFunction = Callable[..., Any]
 #: fold(folded so far, next chunk's result) -> folded.
@@ -25,7 +27,7 @@ class Chunks:
     size: int
 
     def __len__(self) -> int:
-        return max(0, -(-(self.stop - self.start) // self.size))
+        return max(0, ceil_div(self.stop - self.start, self.size))
 
     def __getitem__(self, index: int) -> tuple[int, int]:
         first = self.start + index * self.size

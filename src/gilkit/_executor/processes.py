@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import _shared_memory
+from .._arithmetic import ceil_div
 from .._implementations import Impl, chunk_function
 from .job import Chunks, Fold, Job
 
@@ -180,7 +181,7 @@ def _alive(pid: int) -> bool:
 def run_processes(job: Job, impl: Impl, workers: int) -> Any:
     chunk_function(impl, job.module, job.function)  # a missing native build fails here, clearly, not in a worker
     workers = max(1, min(workers, len(job.chunks)))  # never more processes than chunks
-    per_task = max(1, min(MAX_CHUNKS_PER_TASK, -(-len(job.chunks) // (TASKS_PER_PROCESS * workers))))
+    per_task = max(1, min(MAX_CHUNKS_PER_TASK, ceil_div(len(job.chunks), TASKS_PER_PROCESS * workers)))
     with _staged(job) as specs, POOLS.lease(get_start_method(), workers) as pool:
         tasks = ((impl, job.module, job.function, specs, job.params, job.chunks, first,
                   min(first + per_task, len(job.chunks))) for first in range(0, len(job.chunks), per_task))

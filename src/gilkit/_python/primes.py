@@ -2,6 +2,8 @@
 
 PRESIEVE_PRIMES = (3, 5, 7, 11, 13)
 PRESIEVE_PERIOD = 3 * 5 * 7 * 11 * 13
+#: The first base prime crossed off by the loop: 2 has no odd multiples, 3 .. 13 were pre-sieved.
+FIRST_CROSSED = 1 + len(PRESIEVE_PRIMES)
 
 
 def _presieved():
@@ -43,7 +45,7 @@ def count_primes_segment(base_primes, lo, hi, cancel):
             is_prime[(p - first) // 2] = 1
     if first == 1:
         is_prime[0] = 0
-    for b in range(6, len(base_primes)):  # 2 has no odd multiples; 3 .. 13 were pre-sieved
+    for b in range(FIRST_CROSSED, len(base_primes)):
         p = base_primes[b]
         if p * p >= hi or (b % POLL_EVERY == 0 and cancel[0]):
             break

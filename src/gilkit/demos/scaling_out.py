@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arithmetic import ceil_div
 from .._build import gil_enabled
 from .._implementations import Impl
 from ._options import Option
@@ -46,8 +47,9 @@ def dask_demo(rounds: int = 3, announce: Callable[[str], None] | None = None,
     from .. import dask as gilkit_dask  # Dask is an optional extra: imported only by this demo
 
     say = announce or (lambda line: print(line, file=sys.stderr, flush=True))
-    images: dict[str, Any] = {impl: gilkit_dask.mandelbrot(width, height, chunks=(-(-height // BANDS), -1), impl=impl)
-                              for impl, (width, height) in (sizes or SIZES).items()}
+    images: dict[str, Any] = {
+        impl: gilkit_dask.mandelbrot(width, height, chunks=(ceil_div(height, BANDS), -1), impl=impl)
+        for impl, (width, height) in (sizes or SIZES).items()}
     images[EMPTY_RUN] = gilkit_dask.mandelbrot(*EMPTY, chunks=-1)
     with _clusters(say) as clients:
         computes: dict[str, Callable[[Any], np.ndarray]] = {
