@@ -13,6 +13,10 @@ from support import SMALL_PROBLEMS, needs_native, shared_memory_segments
 import gilkit
 from gilkit._executor import openmp, processes
 
+#: Shuts down, kills or replaces the pools that every call shares: other threads' calls would see it
+#: (pytest-run-parallel runs these on one thread).
+ACTS_ON_THE_SHARED_POOLS = pytest.mark.thread_unsafe(reason="acts on the process pools every call shares")
+
 VALUES = np.random.default_rng(8).normal(size=(1 << 16) + 5)
 
 
@@ -77,6 +81,7 @@ def test_one_pool_serves_every_call_and_grows_to_the_largest():
     assert current_pool()._max_workers == 4
 
 
+@ACTS_ON_THE_SHARED_POOLS
 def test_shutdown_ends_every_helper_thread_and_worker_process():
     import threading
 
@@ -97,6 +102,7 @@ def test_shutdown_ends_every_helper_thread_and_worker_process():
     assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
 
 
+@ACTS_ON_THE_SHARED_POOLS
 def test_changing_the_start_method_lets_a_running_call_finish():
     import threading
 
@@ -112,6 +118,7 @@ def test_changing_the_start_method_lets_a_running_call_finish():
     assert outcome == [216816]
 
 
+@ACTS_ON_THE_SHARED_POOLS
 def test_a_worker_killed_while_idle_costs_the_next_call_nothing():
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
     pool = current_pool()
@@ -125,6 +132,7 @@ def test_a_worker_killed_while_idle_costs_the_next_call_nothing():
         assert not survivor.is_alive()
 
 
+@ACTS_ON_THE_SHARED_POOLS
 @pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
 def test_a_worker_killed_during_a_call_fails_that_call_clearly():
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
@@ -208,6 +216,7 @@ def test_shared_array_is_zeroed_and_shaped():
     assert array.shape == (3, 4) and array.dtype == np.int32 and array.flags.c_contiguous and not array.any()
 
 
+@ACTS_ON_THE_SHARED_POOLS
 def test_a_killed_forkserver_costs_the_next_call_nothing():
     import multiprocessing
     import multiprocessing.forkserver

@@ -2,10 +2,13 @@
 
 import math
 
+from . import Cancel, Items, MutableItems
+
 POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
 
 
-def box_blur_rows(image, out, height, width, radius, row_start, row_stop, cancel):
+def box_blur_rows(image: Items[float], out: MutableItems[float], height: int, width: int, radius: int,
+                  row_start: int, row_stop: int, cancel: Cancel) -> None:
     """Rows [row_start, row_stop) of the blurred ``height`` x ``width`` row-major image, or stop early
     once cancel[0] is set.
 
@@ -32,7 +35,8 @@ def box_blur_rows(image, out, height, width, radius, row_start, row_stop, cancel
         _blur_rows(image, out, height, width, radius, row_start, row_stop, cancel, direct=True)
 
 
-def _blur_rows(image, out, height, width, radius, row_start, row_stop, cancel, direct):
+def _blur_rows(image: Items[float], out: MutableItems[float], height: int, width: int, radius: int,
+               row_start: int, row_stop: int, cancel: Cancel, direct: bool) -> bool:
     """The rows by running sums, or by direct sums when ``direct``; False when any result is not finite."""
     count = (2.0 * radius + 1.0) * (2.0 * radius + 1.0)
     window = 2 * radius + 1

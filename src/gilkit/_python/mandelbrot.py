@@ -1,10 +1,13 @@
 """Mandelbrot escape counts, row by row (twin of ext/mandelbrot.pyx)."""
 
+from . import Cancel, MutableItems
 
 POLL_EVERY = 1 << 16  # iterations between two looks at the cancel flag
 
 
-def mandelbrot_rows(out, first_row, first_column, width, max_iter, xmin, ymin, dx, dy, row_start, row_stop, cancel):
+def mandelbrot_rows(out: MutableItems[int], first_row: int, first_column: int, width: int, max_iter: int,
+                    xmin: float, ymin: float, dx: float, dy: float, row_start: int, row_stop: int,
+                    cancel: Cancel) -> None:
     """Fill rows [row_start, row_stop) of ``out``, a row-major tile ``width`` pixels wide whose pixel (0, 0) is
     the image's pixel (first_row, first_column), or stop early once cancel[0] is set.
 

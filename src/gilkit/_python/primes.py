@@ -1,12 +1,14 @@
 """Segmented sieve of Eratosthenes over odd numbers only (twin of ext/primes.pyx)."""
 
+from . import Cancel, Items
+
 PRESIEVE_PRIMES = (3, 5, 7, 11, 13)
 PRESIEVE_PERIOD = 3 * 5 * 7 * 11 * 13
 #: The first base prime crossed off by the loop: 2 has no odd multiples, 3 .. 13 were pre-sieved.
 FIRST_CROSSED = 1 + len(PRESIEVE_PRIMES)
 
 
-def _presieved():
+def _presieved() -> bytes:
     """Flag u stands for the odd number 2u + 1, off for the multiples of 3, 5, 7, 11 and 13; the
     pattern repeats with period 15015. q divides 2u + 1 exactly when u = q // 2 (mod q)."""
     flags = bytearray(b"\x01") * PRESIEVE_PERIOD
@@ -21,7 +23,7 @@ PRESIEVED = _presieved()
 POLL_EVERY = 1 << 12  # base primes between two looks at the cancel flag (a huge n has many)
 
 
-def count_primes_segment(base_primes, lo, hi, cancel):
+def count_primes_segment(base_primes: Items[int], lo: int, hi: int, cancel: Cancel) -> int:
     """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order.
 
     Only odd numbers are sieved: flag t stands for first + 2t, where first is the first odd number >= lo.
