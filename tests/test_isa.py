@@ -49,6 +49,15 @@ def test_the_best_supported_variant_runs_unless_capped():
     assert _info.info()["isa_variant"] == gilkit.ISA_VARIANT
 
 
+def test_the_cpu_is_read_as_the_compiler_reads_it():
+    from gilkit._native import _cpu
+
+    by_compiler = _cpu.compiler_supported_isas()
+    if by_compiler is None:
+        pytest.skip("the compiler that built gilkit has no __builtin_cpu_supports for x86-64 levels")
+    assert _cpu.supported_isas() == by_compiler
+
+
 @pytest.mark.parametrize("isa", [isa for isa in _environment.ISA_VARIANTS if isa != "baseline"])
 def test_every_variant_gives_the_same_bits_as_the_baseline(isa):
     if isa not in _implementations.supported_isas():

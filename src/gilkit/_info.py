@@ -45,6 +45,7 @@ def info() -> dict[str, Any]:
         "implementations": list(_implementations.available_impls()),
         "isa_variant": _implementations.ISA_VARIANT,
         "isa_supported": list(_implementations.supported_isas()),
+        "compiler": _implementations.native_module("_cpu").COMPILER if _implementations.NATIVE_AVAILABLE else None,
         "native_unavailable_reason": _implementations.NATIVE_UNAVAILABLE_REASON,
         "openmp_enabled": _implementations.OPENMP_ENABLED,
         "openmp_max_threads": openmp.openmp_max_threads() if openmp else None,
