@@ -34,11 +34,11 @@ class Timing:
 QUICK = Timing(budget_s=0.3, min_repeats=2, max_repeats=5)
 
 
-def groups_to_run(kernels_: Sequence[str], impls: Sequence[Impl], modes: Sequence[Mode]) -> list[Group]:
+def groups_to_run(kernel_names: Sequence[str], impls: Sequence[Impl], modes: Sequence[Mode]) -> list[Group]:
     """Every (kernel, impl, mode) that makes sense: OpenMP runs only the native impl."""
     return [
         (kernel, impl, mode)
-        for kernel in kernels_
+        for kernel in kernel_names
         for mode in modes
         for impl in impls
         if mode != "openmp" or impl == "native"
@@ -91,18 +91,18 @@ def derive(cells: list[Cell]) -> list[Cell]:
     return cells
 
 
-def run_bench(kernels_: Sequence[str], impls: Sequence[Impl], workers: Sequence[int], modes: Sequence[Mode], *,
+def run_bench(kernel_names: Sequence[str], impls: Sequence[Impl], workers: Sequence[int], modes: Sequence[Mode], *,
               quick: bool = False, timing: Timing = Timing(),
               progress: Callable[[int, int, Group | None], None] | None = None) -> list[Cell]:
     """Measure every cell; ``progress(done, total, group)`` is called before each (kernel, impl, mode)."""
-    plan = groups_to_run(kernels_, impls, modes)
+    groups = groups_to_run(kernel_names, impls, modes)
     cells: list[Cell] = []
-    for done, group in enumerate(plan):
+    for done, group in enumerate(groups):
         if progress is not None:
-            progress(done, len(plan), group)
+            progress(done, len(groups), group)
         cells += measure(*group, workers, quick=quick, timing=timing)
     if progress is not None:
-        progress(len(plan), len(plan), None)
+        progress(len(groups), len(groups), None)
     return derive(cells)
 
 
