@@ -1,86 +1,282 @@
-"""Native segmented sieve; the pure-Python twin is gilkit/_python/primes.py."""
+"""Native segmented sieve on a mod-30 wheel; the pure-Python twin, gilkit/_python/primes.py, explains
+the wheel, its tables and the patterns, and takes the same steps. Here a prime crosses off a whole turn
+of the wheel (8 multiples) per step where the segment has room, with every mask a constant."""
 
 from cython.parallel cimport prange
+from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, memset
+from libc.string cimport memcpy
 
 from _spans cimport MAX_COUNT, cancelled, check_cancel, check_chunks, check_span
 
+cdef extern from *:
+    """
+    /* Bits set in x: one instruction where the target has it (the avx2 and avx512 variants), a few
+       shifts and adds elsewhere, never an instruction the baseline CPU lacks. */
+    #if defined(_MSC_VER) && !defined(__clang__)
+    static inline int gilkit_popcount64(unsigned long long x) {
+        x = x - ((x >> 1) & 0x5555555555555555ULL);
+        x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+        return (int)((x * 0x0101010101010101ULL) >> 56);
+    }
+    #else
+    #define gilkit_popcount64(x) __builtin_popcountll(x)
+    #endif
+    """
+    int popcount64 "gilkit_popcount64" (unsigned long long x) noexcept nogil
+
+
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #define GILKIT_ALWAYS_INLINE __forceinline
+    #else
+    #define GILKIT_ALWAYS_INLINE inline __attribute__((always_inline))
+    #endif
+    /* RESIDUES[j], the bit of residue r and CLEAR[8i + k] as expressions, so that with constant i and k
+       the compiler folds each mask into its and-instruction (the twin's tables RESIDUES, BIT_OF, CLEAR). */
+    #define GILKIT_RESIDUE(j) ((j) == 0 ? 1 : (j) == 1 ? 7 : (j) == 2 ? 11 : (j) == 3 ? 13 : \\
+                               (j) == 4 ? 17 : (j) == 5 ? 19 : (j) == 6 ? 23 : 29)
+    #define GILKIT_BIT_OF(r) ((r) == 1 ? 0 : (r) == 7 ? 1 : (r) == 11 ? 2 : (r) == 13 ? 3 : \\
+                              (r) == 17 ? 4 : (r) == 19 ? 5 : (r) == 23 ? 6 : 7)
+    #define GILKIT_CLEAR(i, k) \\
+        ((unsigned char)(0xFF ^ (1 << GILKIT_BIT_OF(GILKIT_RESIDUE(i) * GILKIT_RESIDUE(k) % 30))))
+
+    /* Crosses off multiples of a prime with residue RESIDUES[i] from byte at, the next one's factor at
+       wheel position *j, while they lie before byte end; step[k] is the distance from the multiple at
+       position k to the next. Returns the byte of the first multiple past end, counted from end, and
+       leaves its position in *j. Entered at any position (a switch into the loop); whole turns of the
+       wheel, 8 multiples at fixed offsets, run as 8 independent writes. */
+    #define GILKIT_CROSS_ONE(k) \\
+        case k: if (at >= end) { *j = k; return at - end; } \\
+                sieve[at] &= GILKIT_CLEAR(i, k); at += step[k];
+
+    static GILKIT_ALWAYS_INLINE uint64_t gilkit_cross_off_residue(
+            unsigned char *sieve, uint64_t at, uint64_t end, const uint64_t *step, uint32_t *j, int i) {
+        const uint64_t o1 = step[0], o2 = o1 + step[1], o3 = o2 + step[2], o4 = o3 + step[3],
+                       o5 = o4 + step[4], o6 = o5 + step[5], o7 = o6 + step[6], turn = o7 + step[7];
+        switch (*j) {
+            for (;;) {
+                GILKIT_CROSS_ONE(0) GILKIT_CROSS_ONE(1) GILKIT_CROSS_ONE(2) GILKIT_CROSS_ONE(3)
+                GILKIT_CROSS_ONE(4) GILKIT_CROSS_ONE(5) GILKIT_CROSS_ONE(6) GILKIT_CROSS_ONE(7)
+                for (; at + o7 < end; at += turn) {
+                    unsigned char *s = sieve + at;
+                    s[0] &= GILKIT_CLEAR(i, 0); s[o1] &= GILKIT_CLEAR(i, 1); s[o2] &= GILKIT_CLEAR(i, 2);
+                    s[o3] &= GILKIT_CLEAR(i, 3); s[o4] &= GILKIT_CLEAR(i, 4); s[o5] &= GILKIT_CLEAR(i, 5);
+                    s[o6] &= GILKIT_CLEAR(i, 6); s[o7] &= GILKIT_CLEAR(i, 7);
+                }
+            }
+        }
+        return 0;  /* not reached: *j is 0 .. 7 */
+    }
+
+    /* One copy of the loop per residue, so that every mask is a constant. */
+    static uint64_t gilkit_cross_off_unrolled(unsigned char *sieve, uint64_t at, uint64_t end,
+                                              const uint64_t *step, uint32_t *j, int i) {
+        switch (i) {
+            case 0: return gilkit_cross_off_residue(sieve, at, end, step, j, 0);
+            case 1: return gilkit_cross_off_residue(sieve, at, end, step, j, 1);
+            case 2: return gilkit_cross_off_residue(sieve, at, end, step, j, 2);
+            case 3: return gilkit_cross_off_residue(sieve, at, end, step, j, 3);
+            case 4: return gilkit_cross_off_residue(sieve, at, end, step, j, 4);
+            case 5: return gilkit_cross_off_residue(sieve, at, end, step, j, 5);
+            case 6: return gilkit_cross_off_residue(sieve, at, end, step, j, 6);
+            default: return gilkit_cross_off_residue(sieve, at, end, step, j, 7);
+        }
+    }
+    """
+    uint64_t cross_off_unrolled "gilkit_cross_off_unrolled" (unsigned char *sieve, uint64_t at, uint64_t end,
+                                                             const uint64_t *step, uint32_t *j, int i) noexcept nogil
+
 cdef enum:
-    # The odd numbers' flags repeat with this period once the multiples of 3, 5, 7, 11 and 13 are off.
-    PRESIEVE_PERIOD = 3 * 5 * 7 * 11 * 13
-    PRESIEVE_COUNT = 5
-    # The first base prime crossed off by the loop: 2 has no odd multiples, 3 .. 13 were pre-sieved.
-    FIRST_CROSSED = 1 + PRESIEVE_COUNT
-    POLL_EVERY = 1 << 12  # base primes between two looks at the cancel flag (a huge n has many)
+    WHEEL = 30  # numbers a sieve byte covers: its 8 bits stand for the 8 of them coprime to 30
+    SEGMENT_BYTES = 1 << 18  # bytes sieved at once (7,864,320 numbers): the sieve stays in a core's L2 cache
+    PRESIEVE_PRIMES = 28
+    PRESIEVE_GROUPS = 10
+    # The index in base_primes of the first prime crossed off (131): after 2, 3, 5 and the patterns' primes.
+    FIRST_CROSSED = 3 + PRESIEVE_PRIMES
+    POLL_EVERY = 1 << 12  # base primes set up between two looks at the cancel flag (a huge n has many)
 
-cdef long long[PRESIEVE_COUNT] PRESIEVE_PRIMES = [3, 5, 7, 11, 13]
-cdef unsigned char PRESIEVED[PRESIEVE_PERIOD]  # flag u stands for the odd number 2u + 1; filled at import
+ctypedef struct SievingPrime:
+    uint64_t next_byte  # the byte of its next multiple, counted from the current segment's first byte
+    uint32_t quotient  # p // 30
+    uint32_t wheel  # 8 * (the position of p % 30 on the wheel) + (the position of that multiple's factor)
+
+cdef unsigned char[8] RESIDUES = [1, 7, 11, 13, 17, 19, 23, 29]
+cdef unsigned char[8] GAPS
+cdef signed char[WHEEL] BIT_OF  # the bit of residue r, or -1
+cdef unsigned char[WHEEL] NEXT_FACTOR
+cdef unsigned char[64] CARRY
+cdef unsigned char[PRESIEVE_PRIMES] PRESIEVED_PRIMES = [
+    7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113,
+    127]
+cdef unsigned char[PRESIEVE_GROUPS] GROUP_SIZES = [5, 3, 3, 3, 3, 3, 2, 2, 2, 2]
+cdef unsigned char *PATTERNS[PRESIEVE_GROUPS]
+cdef Py_ssize_t PATTERN_BYTES[PRESIEVE_GROUPS]
 
 
-cdef void _fill_presieved() noexcept nogil:
-    """As the twin's _presieved: q divides 2u + 1 exactly when u = q // 2 (mod q)."""
-    cdef Py_ssize_t u, q
-    memset(PRESIEVED, 1, PRESIEVE_PERIOD)
-    for q in range(PRESIEVE_COUNT):
-        u = PRESIEVE_PRIMES[q] // 2
-        while u < PRESIEVE_PERIOD:
-            PRESIEVED[u] = 0
-            u += PRESIEVE_PRIMES[q]
+cdef void fill_tables() noexcept nogil:
+    """GAPS, BIT_OF, NEXT_FACTOR and CARRY as the twin defines them (CLEAR is GILKIT_CLEAR above)."""
+    cdef int i, j, r
+    for r in range(WHEEL):
+        BIT_OF[r] = -1
+    for j in range(8):
+        BIT_OF[RESIDUES[j]] = j
+        GAPS[j] = (RESIDUES[j + 1] if j < 7 else WHEEL + 1) - RESIDUES[j]
+    j = 7
+    for r in range(WHEEL - 1, -1, -1):
+        if j > 0 and r <= RESIDUES[j - 1]:
+            j -= 1
+        NEXT_FACTOR[r] = j
+    for i in range(8):
+        for j in range(8):
+            CARRY[8 * i + j] = (RESIDUES[i] * RESIDUES[j] % WHEEL + RESIDUES[i] * GAPS[j]) // WHEEL
 
 
-_fill_presieved()
+cdef SievingPrime first_multiple(long long p, long long first_byte) noexcept nogil:
+    """p's first multiple p*q with q coprime to 30, q >= p and p*q >= 30 * first_byte."""
+    cdef SievingPrime prime
+    cdef long long q = max(p, (WHEEL * first_byte + p - 1) // p)
+    cdef int j = NEXT_FACTOR[q % WHEEL]
+    q += RESIDUES[j] - q % WHEEL
+    prime.next_byte = p * q // WHEEL - first_byte
+    prime.quotient = p // WHEEL
+    prime.wheel = 8 * BIT_OF[p % WHEEL] + j
+    return prime
+
+
+cdef inline void cross_off(unsigned char *sieve, uint64_t size, SievingPrime *prime) noexcept nogil:
+    """Crosses off the prime's multiples from its next one to byte ``size``; it keeps where the next
+    segment starts. The step from wheel position k is quotient * GAPS[k] + CARRY[8i + k] bytes."""
+    cdef uint32_t i = prime.wheel // 8, j = prime.wheel % 8, k
+    cdef uint64_t[8] step
+    for k in range(8):
+        step[k] = prime.quotient * GAPS[k] + CARRY[8 * i + k]
+    prime.next_byte = cross_off_unrolled(sieve, prime.next_byte, size, step, &j, i)
+    prime.wheel = 8 * i + j
+
+
+cdef int fill_patterns() except -1 nogil:
+    """Each group's pattern, as the twin's: every byte 0xFF, then each of the group's primes crosses off
+    its multiples over the whole pattern, from p * 1 on."""
+    cdef Py_ssize_t g, i, k, first = 0
+    cdef long long p
+    cdef SievingPrime prime
+    for g in range(PRESIEVE_GROUPS):
+        PATTERN_BYTES[g] = 1
+        for k in range(first, first + GROUP_SIZES[g]):
+            PATTERN_BYTES[g] *= PRESIEVED_PRIMES[k]
+        PATTERNS[g] = <unsigned char *> malloc(PATTERN_BYTES[g])
+        if PATTERNS[g] == NULL:
+            with gil:
+                raise MemoryError("no memory for the sieve's patterns")
+        for i in range(PATTERN_BYTES[g]):
+            PATTERNS[g][i] = 0xFF
+        for k in range(first, first + GROUP_SIZES[g]):
+            p = PRESIEVED_PRIMES[k]
+            prime = first_multiple(p, 0)
+            prime.next_byte, prime.wheel = p // WHEEL, prime.wheel - prime.wheel % 8
+            cross_off(PATTERNS[g], PATTERN_BYTES[g], &prime)
+        first += GROUP_SIZES[g]
+    return 0
+
+
+fill_tables()
+fill_patterns()
+
+
+cdef void presieve(unsigned char *sieve, long long segment, Py_ssize_t size) noexcept nogil:
+    """The sieve of bytes segment .. segment + size - 1 with the patterns' primes' multiples crossed off."""
+    cdef Py_ssize_t g, at, run, i, start
+    for g in range(PRESIEVE_GROUPS):
+        at = 0
+        while at < size:  # from where this segment meets the pattern, wrapping round its end
+            start = (segment + at) % PATTERN_BYTES[g]
+            run = min(size - at, PATTERN_BYTES[g] - start)
+            if g == 0:
+                memcpy(&sieve[at], &PATTERNS[g][start], run)
+            else:
+                for i in range(run):
+                    sieve[at + i] &= PATTERNS[g][start + i]
+            at += run
+
+
+cdef inline unsigned char bits_from(long long start) noexcept nogil:
+    """The bits of one byte's numbers 30k + r with r >= start (start in 0 .. 30)."""
+    cdef unsigned char bits = 0
+    cdef int j
+    for j in range(8):
+        if RESIDUES[j] >= start:
+            bits |= 1 << j
+    return bits
+
+
+cdef inline uint64_t count_bits(const unsigned char *sieve, Py_ssize_t size) noexcept nogil:
+    cdef uint64_t word, count = 0
+    cdef Py_ssize_t i = 0
+    while i + 8 <= size:
+        memcpy(&word, &sieve[i], 8)
+        count += popcount64(word)
+        i += 8
+    while i < size:
+        count += popcount64(sieve[i])
+        i += 1
+    return count
 
 
 cdef long long _count_primes_segment(const long long[::1] base_primes, long long lo, long long hi,
                                      const int *cancel) noexcept nogil:
-    """Primes in [lo, hi), crossing off odd multiples of the odd base primes; -1 when memory runs out."""
-    cdef long long first = lo | 1  # the odd numbers first, first + 2, ... < hi: flag t is first + 2t
-    cdef long long size = (hi - first + 1) // 2
-    cdef long long p, m, t, run, u, count = 1 if lo <= 2 < hi else 0
-    cdef Py_ssize_t b
-    cdef unsigned char *is_prime
-    if size <= 0:
+    """As the twin's count_primes_segment; -1 when memory runs out."""
+    cdef long long count = (lo <= 2 < hi) + (lo <= 3 < hi) + (lo <= 5 < hi)
+    cdef long long first_byte = lo // WHEEL, end_byte = (hi - 1) // WHEEL + 1, segment, p
+    cdef Py_ssize_t b, primes = 0, size
+    cdef unsigned char *sieve
+    cdef SievingPrime *sieving
+    if hi <= max(lo, 7):
         return count
-    is_prime = <unsigned char *> malloc(size)
-    if is_prime == NULL:
-        return -1
-    t = 0
-    u = (first // 2) % PRESIEVE_PERIOD
-    while t < size:
-        run = min(PRESIEVE_PERIOD - u, size - t)
-        memcpy(&is_prime[t], &PRESIEVED[u], run)
-        t += run
-        u = 0
-    for b in range(PRESIEVE_COUNT):  # the pre-sieve crossed off 3, 5, 7, 11 and 13 themselves
-        p = PRESIEVE_PRIMES[b]
-        if first <= p < hi:
-            is_prime[(p - first) // 2] = 1
-    if first == 1:
-        is_prime[0] = 0
-    for b in range(FIRST_CROSSED, base_primes.shape[0]):
-        p = base_primes[b]
-        if p * p >= hi or (b % POLL_EVERY == 0 and cancelled(cancel)):
+    while FIRST_CROSSED + primes < base_primes.shape[0]:
+        p = base_primes[FIRST_CROSSED + primes]
+        if p * p >= hi:
             break
-        m = (lo + p - 1) // p * p  # the first multiple of p >= lo; the first odd one is m or m + p
-        if m % 2 == 0:
-            m += p
-        if m < p * p:
-            m = p * p
-        t = (m - first) // 2
-        while t < size:
-            is_prime[t] = 0
-            t += p
-    for t in range(size):
-        count += is_prime[t]
-    free(is_prime)
+        primes += 1
+    sieve = <unsigned char *> malloc(SEGMENT_BYTES)
+    sieving = <SievingPrime *> malloc(max(primes, 1) * sizeof(SievingPrime))
+    if sieve == NULL or sieving == NULL:
+        free(sieve)
+        free(sieving)
+        return -1
+    for b in range(primes):
+        if b % POLL_EVERY == 0 and cancelled(cancel):
+            break
+        sieving[b] = first_multiple(base_primes[FIRST_CROSSED + b], first_byte)
+    segment = first_byte
+    while segment < end_byte and not cancelled(cancel):
+        size = min(SEGMENT_BYTES, end_byte - segment)
+        presieve(sieve, segment, size)
+        if segment == 0:  # 1 is no prime; the patterns' primes are
+            sieve[0] &= 0xFF ^ 1
+            for b in range(PRESIEVE_PRIMES):
+                p = PRESIEVED_PRIMES[b]
+                if p < hi:
+                    sieve[p // WHEEL] |= 1 << BIT_OF[p % WHEEL]
+        if segment == first_byte:
+            sieve[0] &= bits_from(lo - WHEEL * first_byte)
+        if segment + size == end_byte:
+            sieve[size - 1] &= 0xFF ^ bits_from(hi - WHEEL * (end_byte - 1))
+        for b in range(primes):
+            cross_off(sieve, size, &sieving[b])
+        count += count_bits(sieve, size)
+        segment += size
+    free(sieve)
+    free(sieving)
     return count
 
 
 def count_primes_segment(const long long[::1] base_primes, long long lo, long long hi, const int[::1] cancel, *,
                          bint release_gil=True):
     """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order (a wrong
-    count once cancel[0] is set)."""
+    count once cancel[0] is set). Memory: one segment and 16 bytes for each base prime p with p*p < hi."""
     cdef long long count
     check_span(lo, hi, MAX_COUNT)
     check_cancel(cancel)
@@ -90,7 +286,7 @@ def count_primes_segment(const long long[::1] base_primes, long long lo, long lo
     else:
         count = _count_primes_segment(base_primes, lo, hi, &cancel[0])
     if count < 0:
-        raise MemoryError(f"no memory for a sieve segment of {hi - lo} numbers")
+        raise MemoryError(f"no memory for the sieve of [{lo}, {hi})")
     return count
 
 
@@ -107,4 +303,4 @@ def count_primes_segment_openmp(const long long[::1] base_primes, const long lon
             counts[c] = _count_primes_segment(base_primes, starts[c], stops[c], &cancel[0])
     for c in range(starts.shape[0]):
         if counts[c] < 0:
-            raise MemoryError(f"no memory for a sieve segment of {stops[c] - starts[c]} numbers")
+            raise MemoryError(f"no memory for the sieve of [{starts[c]}, {stops[c]})")

@@ -28,15 +28,18 @@ def mandelbrot(width, height, max_iter=256, xmin=-2.0, xmax=1.0, ymin=-1.25, yma
     return counts
 
 
-def count_primes(n):
-    if n < 2:
-        return 0
-    sieve = np.ones(n + 1, dtype=bool)
+def is_prime(n):
+    """is_prime(n)[m]: whether m is prime, for m < n (a plain sieve of Eratosthenes)."""
+    sieve = np.ones(max(n, 2), dtype=bool)
     sieve[:2] = False
-    for p in range(2, math.isqrt(n) + 1):
+    for p in range(2, math.isqrt(n - 1) + 1 if n > 1 else 2):
         if sieve[p]:
             sieve[p * p :: p] = False
-    return int(sieve.sum())
+    return sieve[:n]
+
+
+def count_primes(n):
+    return int(is_prime(n + 1).sum()) if n >= 2 else 0
 
 
 def _mix(z):

@@ -1,5 +1,7 @@
 """Hypothesis: the native loops and their pure-Python twins agree bit for bit on random arguments."""
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -36,6 +38,14 @@ def test_mandelbrot_twins_agree(width, height, max_iter, window, impl, workers):
 @given(st.integers(-3, 3000), compiled, workers)
 def test_count_primes_twins_agree(n, impl, workers):
     assert gilkit.count_primes(n, impl=impl, workers=workers) == gilkit.count_primes(n, impl="python")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**10), st.integers(0, 3000), compiled)
+def test_count_primes_twins_agree_on_any_window(start, length, impl):
+    base = gilkit.kernels.base_primes(start + length)
+    between = functools.partial(gilkit.kernels.count_primes_between, base, start, start + length)
+    assert between(impl) == between("python")
 
 
 @settings(max_examples=40, deadline=None)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import reference
 from reference import same_bits
+from support import needs_native
 
 import gilkit
 from gilkit.kernels import (
@@ -58,11 +59,25 @@ def test_count_primes_small(impl, workers, n, expected):
     assert gilkit.count_primes(n, impl=impl, workers=workers) == expected
 
 
-@pytest.mark.parametrize(
-    "n", [PRIMES_PER_SEGMENT - 1, PRIMES_PER_SEGMENT, PRIMES_PER_SEGMENT + 1, 2 * PRIMES_PER_SEGMENT + 3]
-)
+@pytest.mark.parametrize("n", [PRIMES_PER_SEGMENT + 1, 2 * PRIMES_PER_SEGMENT + 3])
 def test_count_primes_across_segment_edges(impl, workers, n):
     assert gilkit.count_primes(n, impl=impl, workers=workers) == reference.count_primes(n)
+
+
+@pytest.fixture(scope="module")
+def primes_below():
+    """primes_below[m]: how many primes are < m, for m up to three segments."""
+    return np.concatenate([[0], np.cumsum(reference.is_prime(3 * PRIMES_PER_SEGMENT))])
+
+
+@pytest.mark.parametrize("edge", [0, PRIMES_PER_SEGMENT, 2 * PRIMES_PER_SEGMENT], ids=lambda e: f"edge={e}")
+@pytest.mark.parametrize("below, above", [(0, 1), (1, 0), (1, 1), (29, 31), (30, 30), (31, 29), (61, 1000)])
+def test_count_primes_between_any_bounds(impl, primes_below, edge, below, above):
+    """Windows that start and stop anywhere in a byte of the wheel, across the sieve's segments."""
+    base = gilkit.kernels.base_primes(3 * PRIMES_PER_SEGMENT)
+    start, stop = max(edge - below, 0), edge + above
+    expected = primes_below[stop] - primes_below[start]
+    assert gilkit.kernels.count_primes_between(base, start, stop, impl) == expected
 
 
 def test_count_primes_between_takes_unaligned_base_primes(impl):
@@ -74,6 +89,13 @@ def test_count_primes_between_takes_unaligned_base_primes(impl):
 def test_count_primes_known_values():
     assert gilkit.count_primes(10**7, impl="python" if not gilkit.NATIVE_AVAILABLE else "native") == 664579
     assert gilkit.count_primes(np.int64(10**6), impl="python") == 78498
+
+
+@needs_native
+def test_count_primes_of_2_to_the_32():
+    # Many chunks of several segments each, and sieving primes up to 65,521: far more than one turn of the
+    # wheel fits in a segment for the small ones, less than one for the largest.
+    assert gilkit.count_primes(2**32, workers=2) == 203_280_221
 
 
 @pytest.mark.parametrize("samples", [1, 2, 1000, 300_001], ids=lambda s: f"samples={s}")

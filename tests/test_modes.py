@@ -74,8 +74,9 @@ def test_one_pool_serves_every_call_and_grows_to_the_largest():
     pool = current_pool()
     gilkit.count_primes(1000, impl="python", workers=1, mode="processes")
     assert current_pool() is pool  # reused, also by a smaller call
-    for workers in (1, 2, 3, 4, 3, 2, 1):  # 10**6 is 4 chunks: each call may use all its workers
-        gilkit.count_primes(10**6, impl="python", workers=workers, mode="processes")
+    rows = 4 * gilkit.kernels.MANDELBROT_ROWS_PER_CHUNK  # 4 chunks: each call may use all its workers
+    for workers in (1, 2, 3, 4, 3, 2, 1):
+        gilkit.mandelbrot(3, rows, max_iter=2, impl="python", workers=workers, mode="processes")
     assert current_pool()._max_workers == 4 and len(current_pool()._processes) <= 4
     gilkit.count_primes(1000, impl="python", workers=4, mode="processes")  # 1 chunk: never more workers
     assert current_pool()._max_workers == 4
@@ -85,7 +86,8 @@ def test_one_pool_serves_every_call_and_grows_to_the_largest():
 def test_shutdown_ends_every_helper_thread_and_worker_process():
     import threading
 
-    gilkit.count_primes(10**6, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3)
+    n = 3 * gilkit.kernels.PRIMES_PER_SEGMENT  # 3 chunks: 3 threads at work
+    gilkit.count_primes(n, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3)
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
     workers = list(current_pool()._processes.values())
     gilkit.shutdown()
@@ -98,7 +100,7 @@ def test_shutdown_ends_every_helper_thread_and_worker_process():
         assert not helper.is_alive()
     assert current_pool() is None
     # Everything starts again on demand.
-    assert gilkit.count_primes(10**6, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3) == 78498
+    assert gilkit.count_primes(n, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3) == 1_483_173
     assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
 
 

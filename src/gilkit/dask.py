@@ -46,8 +46,9 @@ __all__ = ["MAX_TASKS", "box_blur", "cluster_config", "count_primes", "estimate_
 MAX_TASKS = 100_000
 #: mandelbrot's default tiles: 512 x 512 pixels.
 TILE = 512
-#: count_primes' and estimate_pi's default numbers (or samples) a task: 16 of the kernels' chunks.
-SPAN = 16 * kernels.PRIMES_PER_SEGMENT
+#: count_primes' and estimate_pi's default numbers (or samples) a task: 16 of estimate_pi's chunks
+#: (count_primes rounds it up to a whole segment of its sieve).
+SPAN = 16 * kernels.PI_SAMPLES_PER_CHUNK
 
 
 def cluster_config() -> dict[str, Any]:
@@ -105,7 +106,7 @@ def _check_tasks(tasks: int, name: str, value: object) -> None:
 
 def count_primes(n: int, *, chunks: int = SPAN, impl: Impl = "native") -> Delayed:
     """:func:`gilkit.count_primes` as a task graph: one task finds the base primes up to sqrt(n), each
-    other task sieves ``chunks`` numbers (rounded up to whole 262,144-number segments of the kernel),
+    other task sieves ``chunks`` numbers (rounded up to whole 7,864,320-number segments of the kernel),
     and the last one adds the counts. ``.compute()`` gives the int."""
     n = _validate.integer("n", n, maximum=kernels.MAX_COUNT)
     impl = _validate.implementation(impl)
