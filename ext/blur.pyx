@@ -2,9 +2,9 @@
 
 Separable running sums, so the cost per pixel barely grows with the radius (the definition, operation
 for operation, is the twin's docstring, including the direct sums that redo a chunk whose result is
-not all finite). The twin handles one row at a time; here the horizontal sums of ROWS_AT_ONCE rows
-advance together, independent chains the CPU overlaps, and the column sums are updated a whole row at
-a time, which the compiler turns into SIMD. Neither changes any pixel's operations.
+not all finite). The twin handles one row at a time; here the running sums along ROWS_AT_ONCE rows
+advance together, independent chains the CPU overlaps, the column sums are updated a whole row at a
+time, and small windows' direct sums take a pixel a SIMD lane: none of it changes any pixel's operations.
 """
 
 from cython.parallel cimport prange
@@ -13,8 +13,19 @@ from libc.stdlib cimport calloc, free
 
 from _spans cimport cancelled, check_cancel, check_chunks, check_span, rows_of
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define gilkit_prefetch(address) __builtin_prefetch(address)
+    #else
+    #define gilkit_prefetch(address) ((void)0)
+    #endif
+    """
+    void prefetch "gilkit_prefetch" (const void *address) noexcept nogil
+
 cdef enum:
     ROWS_AT_ONCE = 8
+    DIRECT_RADIUS = 3  # windows at most 7 columns wide are summed directly along the rows
     POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
 
 
@@ -48,42 +59,76 @@ cdef void _column_sums(const double *image, double *col, const double *previous,
         col[width - 1 + j] = col[width - 1]
 
 
+cdef void _direct_row(double *dest, const double *p, Py_ssize_t width, Py_ssize_t radius,
+                      double count) noexcept nogil:
+    """dest[j] = (0.0 + p[j] + ... + p[j + 2r]) / count for r <= DIRECT_RADIUS: no chain from one pixel to
+    the next, so the compiler gives each pixel a SIMD lane, and the result is written in the same pass."""
+    cdef Py_ssize_t j
+    if radius == 0:
+        for j in range(width):
+            dest[j] = (0.0 + p[j]) / count
+    elif radius == 1:
+        for j in range(width):
+            dest[j] = (((0.0 + p[j]) + p[j + 1]) + p[j + 2]) / count
+    elif radius == 2:
+        for j in range(width):
+            dest[j] = (((((0.0 + p[j]) + p[j + 1]) + p[j + 2]) + p[j + 3]) + p[j + 4]) / count
+    else:
+        for j in range(width):
+            dest[j] = (((((((0.0 + p[j]) + p[j + 1]) + p[j + 2]) + p[j + 3]) + p[j + 4]) + p[j + 5])
+                       + p[j + 6]) / count
+
+
 cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ssize_t width, Py_ssize_t radius,
                       Py_ssize_t row_start, Py_ssize_t row_stop, double *sums, bint direct,
                       const int *cancel) noexcept nogil:
-    """Rows [row_start, row_stop) by running sums, or by direct sums when ``direct``; True when any result
-    is not finite. ``sums`` holds ROWS_AT_ONCE + 1 rows of width + 2r values."""
+    """Rows [row_start, row_stop), every sum direct when ``direct``; True when a result may not be finite
+    (the twin's docstring says how that is told). ``sums`` holds ROWS_AT_ONCE + 1 rows of width + 2r
+    values: a group's column sums, and, where the running row sums overwrite them, the last one again for
+    the next group's first row to continue from."""
     cdef Py_ssize_t padded = width + 2 * radius, window = 2 * radius + 1
-    cdef double *spare = sums + ROWS_AT_ONCE * padded  # what a short last group writes instead of out
-    cdef double *dest[ROWS_AT_ONCE]
+    cdef double *carried = sums + ROWS_AT_ONCE * padded
     cdef double run[ROWS_AT_ONCE]
+    cdef double first[ROWS_AT_ONCE]
     cdef double count = (2.0 * radius + 1.0) * (2.0 * radius + 1.0)
     cdef double total
-    cdef const double *p
-    cdef Py_ssize_t i, first, rows, g, j, k
-    cdef bint nonfinite = False
-    first = row_start
-    while first < row_stop and not cancelled(cancel):
-        rows = min(<Py_ssize_t> ROWS_AT_ONCE, row_stop - first)
-        for g in range(ROWS_AT_ONCE):
-            i = first + g
-            if g < rows:
-                _column_sums(image, sums + g * padded + radius, sums + (g + ROWS_AT_ONCE - 1) % ROWS_AT_ONCE * padded
-                             + radius, height, width, radius, i, direct or i == row_start, cancel)
-                dest[g] = out + i * width
-            else:
-                dest[g] = spare
-        if direct:
+    cdef double *p
+    cdef double *dest
+    cdef const char *ahead
+    cdef Py_ssize_t start, rows, g, j, k, ahead_bytes
+    cdef bint nonfinite = False, rows_direct = direct or radius <= DIRECT_RADIUS
+    rows = 0
+    start = row_start
+    while start < row_stop and not cancelled(cancel):
+        rows = min(<Py_ssize_t> ROWS_AT_ONCE, row_stop - start)
+        if rows_direct:
             for g in range(rows):
+                # A row's column sums, then its means at once: reads from the image and writes to the
+                # result alternate row by row, and both streams keep the memory busy.
                 p = sums + g * padded
+                _column_sums(image, p + radius, sums + (g + ROWS_AT_ONCE - 1) % ROWS_AT_ONCE * padded + radius,
+                             height, width, radius, start + g, direct or start + g == row_start, cancel)
+                dest = out + (start + g) * width
+                if radius <= DIRECT_RADIUS:
+                    _direct_row(dest, p, width, radius, count)
+                    continue
                 for j in range(width):
                     total = 0.0
                     for k in range(window):
                         if k % POLL_EVERY == POLL_EVERY - 1 and cancelled(cancel):
                             return False
                         total = total + p[j + k]
-                    dest[g][j] = total
+                    dest[j] = total / count
         else:
+            for g in range(rows):
+                _column_sums(image, sums + g * padded + radius,
+                             (carried if g == 0 else sums + (g - 1) * padded) + radius, height, width, radius,
+                             start + g, start + g == row_start, cancel)
+            for j in range(width):  # before the row is overwritten
+                carried[radius + j] = sums[(rows - 1) * padded + radius + j]
+            # The rows' running sums advance together (independent chains the CPU overlaps), pixel j's
+            # sum written where the value that just left its window was (p[j - 1]), pixel 0's kept aside:
+            # no other buffer, so the eight chains need no more registers than they have.
             for g in range(ROWS_AT_ONCE):
                 p = sums + g * padded
                 run[g] = 0.0
@@ -91,18 +136,29 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
                     if k % POLL_EVERY == POLL_EVERY - 1 and cancelled(cancel):
                         return False
                     run[g] = run[g] + p[k]
-                dest[g][0] = run[g]
+                first[g] = run[g]
+            # The next group's entering rows follow one another in memory: they are asked for now, a
+            # cache line a step, and arrive while these sums are added.
+            ahead = <const char *> (image + min(start + ROWS_AT_ONCE + radius, height - 1) * width)
+            ahead_bytes = (image + height * width - <const double *> ahead) * sizeof(double)
             for j in range(1, width):
+                if 64 * j < ahead_bytes:
+                    prefetch(ahead + 64 * j)
                 for g in range(ROWS_AT_ONCE):
                     p = sums + g * padded
                     run[g] = (run[g] + p[j + window - 1]) - p[j - 1]
-                    dest[g][j] = run[g]
+                    p[j - 1] = run[g]
             for g in range(rows):
-                nonfinite |= not isfinite(run[g])  # the twin's docstring says why the last sum tells
-        for g in range(rows):
-            for j in range(width):
-                dest[g][j] = dest[g][j] / count
-        first += ROWS_AT_ONCE
+                nonfinite |= not isfinite(run[g])
+                p = sums + g * padded
+                dest = out + (start + g) * width
+                dest[0] = first[g] / count
+                for j in range(1, width):
+                    dest[j] = p[j - 1] / count
+        start += ROWS_AT_ONCE
+    if rows_direct and not direct and rows > 0:
+        for j in range(width):
+            nonfinite |= not isfinite(sums[(rows - 1) * padded + radius + j])
     return nonfinite
 
 

@@ -138,12 +138,15 @@ def test_box_blur_of_small_integers_is_exact(impl, workers, shape, radius):
     assert same_bits(gilkit.box_blur(image, radius, impl=impl, workers=workers), reference.box_blur(image, radius))
 
 
-def test_box_blur_nan_and_infinity_stay_inside_their_windows(impl, workers):
+@pytest.mark.parametrize("radius", [2, 5], ids=lambda r: f"r={r}")  # sums along the rows direct, running
+def test_box_blur_nan_and_infinity_stay_inside_their_windows(impl, workers, radius):
     image = np.random.default_rng(3).normal(size=(2 * BLUR_ROWS_PER_CHUNK + 5, 21))
     image[5, 3], image[70, 10], image[71, 12] = np.nan, np.inf, -np.inf
-    blurred, direct = gilkit.box_blur(image, 2, impl=impl, workers=workers), reference.box_blur(image, 2)
+    blurred, direct = gilkit.box_blur(image, radius, impl=impl, workers=workers), reference.box_blur(image, radius)
     assert np.array_equal(np.isnan(blurred), np.isnan(direct)) and np.array_equal(np.isinf(blurred), np.isinf(direct))
-    assert np.isnan(direct).sum() == 25 + 4 * 3  # the NaN's window, and where +inf's and -inf's windows overlap
+    # r=2: the NaN's window (25), and where the +inf's and -inf's windows overlap (4 x 3). r=5: the same,
+    # cut by the image's edge.
+    assert np.isnan(direct).sum() == {2: 25 + 4 * 3, 5: 189}[radius]
     finite = np.isfinite(direct)
     assert np.allclose(blurred[finite], direct[finite], rtol=0, atol=1e-12 * np.abs(image[np.isfinite(image)]).max())
 
