@@ -254,12 +254,12 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, long long
     while segment < end_byte and not cancelled(cancel):
         size = min(SEGMENT_BYTES, end_byte - segment)
         presieve(sieve, segment, size)
-        if segment == 0:  # 1 is no prime; the patterns' primes are
+        if segment == 0:  # 1 is no prime
             sieve[0] &= 0xFF ^ 1
-            for b in range(PRESIEVE_PRIMES):
-                p = PRESIEVED_PRIMES[b]
-                if p < hi:
-                    sieve[p // WHEEL] |= 1 << BIT_OF[p % WHEEL]
+        for b in range(PRESIEVE_PRIMES):  # the patterns' primes are
+            p = PRESIEVED_PRIMES[b]
+            if segment <= p // WHEEL < segment + size:
+                sieve[p // WHEEL - segment] |= 1 << BIT_OF[p % WHEEL]
         if segment == first_byte:
             sieve[0] &= bits_from(lo - WHEEL * first_byte)
         if segment + size == end_byte:

@@ -64,6 +64,21 @@ def test_count_primes_across_segment_edges(impl, workers, n):
     assert gilkit.count_primes(n, impl=impl, workers=workers) == reference.count_primes(n)
 
 
+def test_count_primes_between_small_bounds(impl, primes_below):
+    """Windows that start among the patterns' primes (7 .. 127), which are crossed off and set back on."""
+    base = gilkit.kernels.base_primes(300)
+    for start in range(0, 260, 3):
+        stop = start + 37
+        assert gilkit.kernels.count_primes_between(base, start, stop, impl) == primes_below[stop] - primes_below[start]
+
+
+def test_count_primes_in_one_chunk_of_several_segments(impl, primes_below):
+    start, stop = 12345, 2 * PRIMES_PER_SEGMENT + 6789
+    chunk = gilkit._implementations.kernel_module(impl, "primes").count_primes_segment
+    count = chunk(gilkit.kernels.base_primes(stop), start, stop, np.zeros(1, dtype=np.intc))
+    assert count == primes_below[stop] - primes_below[start]
+
+
 @pytest.fixture(scope="module")
 def primes_below():
     """primes_below[m]: how many primes are < m, for m up to three segments."""

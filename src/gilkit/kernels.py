@@ -31,8 +31,8 @@ __all__ = ["box_blur", "count_primes", "estimate_pi", "mandelbrot", "sum_squares
 
 #: Chunk sizes: fixed, so the split (and the order of every floating-point sum) never depends on workers.
 MANDELBROT_ROWS_PER_CHUNK = 8
-#: Numbers one segment of the sieve covers (30 a byte): count_primes' chunks are whole segments.
-PRIMES_PER_SEGMENT = WHEEL * SEGMENT_BYTES  # or more a chunk: see primes_per_chunk
+#: Numbers one segment of the sieve covers (30 a byte); a count_primes chunk: see primes_per_chunk.
+PRIMES_PER_SEGMENT = WHEEL * SEGMENT_BYTES
 PI_SAMPLES_PER_CHUNK = 1 << 18
 BLUR_ROWS_PER_CHUNK = 64  # or the next multiple of 64 at least as tall as the window: see blur_rows_per_chunk
 SUM_SQUARES_PER_CHUNK = 1 << 16
@@ -117,7 +117,7 @@ def _window(axis: str, low: object, high: object) -> tuple[float, float]:
 
 def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> int:
     """How many primes are <= n (0 for n < 2), by a segmented sieve on a mod-30 wheel: 8 bits for every
-    30 numbers, 7,864,320 numbers a segment, the multiples of 7 .. 127 copied from repeating patterns
+    30 numbers, up to 7,864,320 numbers a segment, the multiples of 7 .. 127 copied from repeating patterns
     (gilkit._python.primes explains it). Memory: 8 bytes for each prime up to sqrt(n), and 16 more for
     each of them for every worker."""
     n = _validate.integer("n", n, maximum=MAX_COUNT)
@@ -155,11 +155,15 @@ def count_primes_between(base_primes: NDArray[np.int64], start: int, stop: int, 
 
 
 def primes_per_chunk(n: int) -> int:
-    """Numbers a count_primes chunk covers: whole segments, one more for every 16,384 of sqrt(n).
+    """Numbers a count_primes chunk covers: up to 16 segments' worth, a sixteenth of n (whole bytes of the
+    wheel), so that workers have chunks to share; beyond, whole segments, one more for every 16,384 of
+    sqrt(n).
 
     A chunk starts by finding each base prime's first multiple in it, a division each; growing the
     chunk with sqrt(n), about as fast as the number of base primes, keeps that near 1% of the sieving.
     """
+    if n < 16 * PRIMES_PER_SEGMENT:
+        return WHEEL * max(1, ceil_div(n, 16 * WHEEL))
     return PRIMES_PER_SEGMENT * max(1, math.isqrt(n) >> 14)
 
 

@@ -128,11 +128,11 @@ def count_primes_segment(base_primes: Items[int], lo: int, hi: int, cancel: Canc
     while segment < end_byte and not cancel[0]:
         size = min(SEGMENT_BYTES, end_byte - segment)
         sieve = presieve(segment, size)
-        if segment == 0:  # 1 is no prime; the patterns' primes are
+        if segment == 0:  # 1 is no prime
             sieve[0] &= 0xFF ^ 1
-            for p in PRESIEVED_PRIMES:
-                if p < hi:
-                    sieve[p // WHEEL] |= 1 << BIT_OF[p % WHEEL]
+        for p in PRESIEVED_PRIMES:  # the patterns' primes are
+            if segment <= p // WHEEL < segment + size:
+                sieve[p // WHEEL - segment] |= 1 << BIT_OF[p % WHEEL]
         if segment == first_byte:
             sieve[0] &= bits_from(lo - WHEEL * first_byte)
         if segment + size == end_byte:
