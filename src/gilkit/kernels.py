@@ -117,7 +117,7 @@ def _window(axis: str, low: object, high: object) -> tuple[float, float]:
 
 def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> int:
     """How many primes are <= n (0 for n < 2), by a segmented sieve on a mod-30 wheel: 8 bits for every
-    30 numbers, up to 7,864,320 numbers a segment, the multiples of 7 .. 127 copied from repeating patterns
+    30 numbers, up to 7,864,320 numbers a segment, the multiples of 7 .. 127 taken from repeating patterns
     (gilkit._python.primes explains it). Memory: 8 bytes for each prime up to sqrt(n), and 16 more for
     each of them for every worker."""
     n = _validate.integer("n", n, maximum=MAX_COUNT)

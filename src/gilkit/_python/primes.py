@@ -8,9 +8,10 @@ the multiple by p * GAPS[j] numbers; with p = 30 * quotient + RESIDUES[i] that i
 bytes plus a carry that depends only on (i, j), and the bit to clear depends only on (i, j) too: the
 tables CARRY and CLEAR, indexed by the wheel position w = 8i + j.
 
-The multiples of the primes 7 .. 127 are not crossed off but copied and ANDed from patterns, one for each
-group of those primes, that repeat every (product of the group) bytes. The primes above them keep where
-their next multiple lies from one segment to the next, so a segment costs no division.
+The multiples of the primes 7 .. 127 are not crossed off one by one: a segment starts as the AND of
+patterns, one for each group of those primes, that repeat every (product of the group) bytes. The
+primes above them keep where their next multiple lies from one segment to the next, so a segment costs
+no division.
 """
 
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ CARRY = tuple((p * q % WHEEL + p * gap) // WHEEL for p in RESIDUES for q, gap in
 SEGMENT_BYTES = 1 << 18
 PRESIEVED_PRIMES = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101,
                     103, 107, 109, 113, 127)
-#: The primes of each pattern, in order: the first pattern is copied, the others ANDed.
+#: How many of PRESIEVED_PRIMES, in order, each pattern takes.
 GROUP_SIZES = (5, 3, 3, 3, 3, 3, 2, 2, 2, 2)
 #: The index in base_primes of the first prime crossed off (131): after 2, 3, 5 and the patterns' primes.
 FIRST_CROSSED = 3 + len(PRESIEVED_PRIMES)
