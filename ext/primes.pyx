@@ -86,6 +86,7 @@ cdef extern from *:
         }
     }
     """
+    int residue "GILKIT_RESIDUE" (int j) noexcept nogil
     uint64_t cross_off_unrolled "gilkit_cross_off_unrolled" (unsigned char *sieve, uint64_t at, uint64_t end,
                                                              const uint64_t *step, uint32_t *j, int i) noexcept nogil
 
@@ -103,7 +104,7 @@ ctypedef struct SievingPrime:
     uint32_t quotient  # p // 30
     uint32_t wheel  # 8 * (the position of p % 30 on the wheel) + (the position of that multiple's factor)
 
-cdef unsigned char[8] RESIDUES = [1, 7, 11, 13, 17, 19, 23, 29]
+cdef unsigned char[8] RESIDUES  # GILKIT_RESIDUE's, as a table
 cdef unsigned char[8] GAPS
 cdef signed char[WHEEL] BIT_OF  # the bit of residue r, or -1
 cdef unsigned char[WHEEL] NEXT_FACTOR
@@ -117,8 +118,11 @@ cdef Py_ssize_t PATTERN_BYTES[PRESIEVE_GROUPS]
 
 
 cdef void fill_tables() noexcept nogil:
-    """GAPS, BIT_OF, NEXT_FACTOR and CARRY as the twin defines them (CLEAR is GILKIT_CLEAR above)."""
+    """RESIDUES, GAPS, BIT_OF, NEXT_FACTOR and CARRY as the twin defines them (CLEAR is GILKIT_CLEAR
+    above)."""
     cdef int i, j, r
+    for j in range(8):
+        RESIDUES[j] = residue(j)
     for r in range(WHEEL):
         BIT_OF[r] = -1
     for j in range(8):
@@ -134,10 +138,10 @@ cdef void fill_tables() noexcept nogil:
             CARRY[8 * i + j] = (RESIDUES[i] * RESIDUES[j] % WHEEL + RESIDUES[i] * GAPS[j]) // WHEEL
 
 
-cdef SievingPrime first_multiple(long long p, long long first_byte) noexcept nogil:
-    """p's first multiple p*q with q coprime to 30, q >= p and p*q >= 30 * first_byte."""
+cdef SievingPrime first_multiple(long long p, long long least_factor, long long first_byte) noexcept nogil:
+    """p's first multiple p*q with q coprime to 30, q >= least_factor and p*q >= 30 * first_byte."""
     cdef SievingPrime prime
-    cdef long long q = max(p, (WHEEL * first_byte + p - 1) // p)
+    cdef long long q = max(least_factor, (WHEEL * first_byte + p - 1) // p)
     cdef int j = NEXT_FACTOR[q % WHEEL]
     q += RESIDUES[j] - q % WHEEL
     prime.next_byte = p * q // WHEEL - first_byte
@@ -175,8 +179,7 @@ cdef int fill_patterns() except -1 nogil:
             PATTERNS[g][i] = 0xFF
         for k in range(first, first + GROUP_SIZES[g]):
             p = PRESIEVED_PRIMES[k]
-            prime = first_multiple(p, 0)
-            prime.next_byte, prime.wheel = p // WHEEL, prime.wheel - prime.wheel % 8
+            prime = first_multiple(p, 1, 0)
             cross_off(PATTERNS[g], PATTERN_BYTES[g], &prime)
         first += GROUP_SIZES[g]
     return 0
@@ -253,7 +256,8 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, long long
     for b in range(primes):
         if b % POLL_EVERY == 0 and cancelled(cancel):
             break
-        sieving[b] = first_multiple(base_primes[FIRST_CROSSED + b], first_byte)
+        p = base_primes[FIRST_CROSSED + b]
+        sieving[b] = first_multiple(p, p, first_byte)  # below p * p, smaller primes crossed them off
     segment = first_byte
     while segment < end_byte and not cancelled(cancel):
         size = min(SEGMENT_BYTES, end_byte - segment)

@@ -81,7 +81,8 @@ def _blur_rows(image: Items[float], out: MutableItems[float], height: int, width
             else:
                 run = (run + padded[j + window - 1]) - padded[j - 1]
             out[i * width + j] = run / count
-        finite = finite and (rows_direct or math.isfinite(run))
+        if not rows_direct:
+            finite = finite and math.isfinite(run)
     if rows_direct and not direct:
         finite = all(math.isfinite(value) for value in col)
     return finite

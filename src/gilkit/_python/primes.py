@@ -49,9 +49,9 @@ class SievingPrime:
     wheel: int  # 8 * (the position of p % 30 on the wheel) + (the position of that multiple's factor)
 
 
-def first_multiple(p: int, first_byte: int) -> SievingPrime:
-    """p's first multiple p*q with q coprime to 30, q >= p and p*q >= 30 * first_byte."""
-    q = max(p, (WHEEL * first_byte + p - 1) // p)
+def first_multiple(p: int, least_factor: int, first_byte: int) -> SievingPrime:
+    """p's first multiple p*q with q coprime to 30, q >= least_factor and p*q >= 30 * first_byte."""
+    q = max(least_factor, (WHEEL * first_byte + p - 1) // p)
     j = NEXT_FACTOR[q % WHEEL]
     q += RESIDUES[j] - q % WHEEL
     return SievingPrime(p * q // WHEEL - first_byte, p // WHEEL, 8 * BIT_OF[p % WHEEL] + j)
@@ -75,9 +75,7 @@ def _pattern(primes: tuple[int, ...]) -> bytes:
     crossed = -1
     for p in primes:
         one = bytearray(b"\xff") * p
-        prime = first_multiple(p, 0)
-        prime.next_byte, prime.wheel = p // WHEEL, prime.wheel - prime.wheel % 8  # from p * 1, not p * p
-        cross_off(one, p, prime)
+        cross_off(one, p, first_multiple(p, 1, 0))
         crossed &= int.from_bytes(one * (length // p), "little")
     return crossed.to_bytes(length, "little")
 
@@ -124,7 +122,7 @@ def count_primes_segment(base_primes: Items[int], lo: int, hi: int, cancel: Canc
         p = base_primes[b]
         if p * p >= hi or (b % POLL_EVERY == 0 and cancel[0]):
             break
-        sieving.append(first_multiple(p, first_byte))
+        sieving.append(first_multiple(p, p, first_byte))  # below p * p, smaller primes crossed them off
     segment = first_byte
     while segment < end_byte and not cancel[0]:
         size = min(SEGMENT_BYTES, end_byte - segment)
