@@ -3,8 +3,8 @@
 Separable running sums, so the cost per pixel barely grows with the radius (the definition, operation
 for operation, is the twin's docstring, including the direct sums that redo a chunk whose result is
 not all finite). The twin handles one row at a time; here the running sums along ROWS_AT_ONCE rows
-advance together, independent chains the CPU overlaps, the column sums are updated a whole row at a
-time, and small windows' direct sums take a pixel a SIMD lane: none of it changes any pixel's operations.
+advance together, independent chains the CPU overlaps, and the column sums are updated a whole row at a
+time: neither changes any pixel's operations.
 """
 
 from cython.parallel cimport prange
@@ -25,7 +25,6 @@ cdef extern from *:
 
 cdef enum:
     ROWS_AT_ONCE = 8
-    DIRECT_RADIUS = 3  # windows at most 7 columns wide are summed directly along the rows
     POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
 
 
@@ -59,26 +58,6 @@ cdef void _column_sums(const double *image, double *col, const double *previous,
         col[width - 1 + j] = col[width - 1]
 
 
-cdef void _direct_row(double *dest, const double *p, Py_ssize_t width, Py_ssize_t radius,
-                      double count) noexcept nogil:
-    """dest[j] = (0.0 + p[j] + ... + p[j + 2r]) / count for r <= DIRECT_RADIUS: no chain from one pixel to
-    the next, so the compiler gives each pixel a SIMD lane, and the result is written in the same pass."""
-    cdef Py_ssize_t j
-    if radius == 0:
-        for j in range(width):
-            dest[j] = (0.0 + p[j]) / count
-    elif radius == 1:
-        for j in range(width):
-            dest[j] = (((0.0 + p[j]) + p[j + 1]) + p[j + 2]) / count
-    elif radius == 2:
-        for j in range(width):
-            dest[j] = (((((0.0 + p[j]) + p[j + 1]) + p[j + 2]) + p[j + 3]) + p[j + 4]) / count
-    else:
-        for j in range(width):
-            dest[j] = (((((((0.0 + p[j]) + p[j + 1]) + p[j + 2]) + p[j + 3]) + p[j + 4]) + p[j + 5])
-                       + p[j + 6]) / count
-
-
 cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ssize_t width, Py_ssize_t radius,
                       Py_ssize_t row_start, Py_ssize_t row_stop, double *sums, bint direct,
                       const int *cancel) noexcept nogil:
@@ -96,28 +75,20 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
     cdef double *dest
     cdef const char *ahead
     cdef Py_ssize_t start, rows, g, j, k, ahead_bytes
-    cdef bint nonfinite = False, rows_direct = direct or radius <= DIRECT_RADIUS
-    rows = 0
+    cdef bint nonfinite = False
     start = row_start
     while start < row_stop and not cancelled(cancel):
         rows = min(<Py_ssize_t> ROWS_AT_ONCE, row_stop - start)
-        if rows_direct:
+        if direct:
             for g in range(rows):
-                # A row's column sums, then its means at once: reads from the image and writes to the
-                # result alternate row by row, and both streams keep the memory busy.
-                p = sums + g * padded
-                _column_sums(image, p + radius, sums + (g + ROWS_AT_ONCE - 1) % ROWS_AT_ONCE * padded + radius,
-                             height, width, radius, start + g, direct or start + g == row_start, cancel)
+                _column_sums(image, sums + radius, NULL, height, width, radius, start + g, True, cancel)
                 dest = out + (start + g) * width
-                if radius <= DIRECT_RADIUS:
-                    _direct_row(dest, p, width, radius, count)
-                    continue
                 for j in range(width):
                     total = 0.0
                     for k in range(window):
                         if k % POLL_EVERY == POLL_EVERY - 1 and cancelled(cancel):
                             return False
-                        total = total + p[j + k]
+                        total = total + sums[j + k]
                     dest[j] = total / count
         else:
             for g in range(rows):
@@ -156,9 +127,6 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
                 for j in range(1, width):
                     dest[j] = p[j - 1] / count
         start += ROWS_AT_ONCE
-    if rows_direct and not direct and rows > 0:
-        for j in range(width):
-            nonfinite |= not isfinite(sums[(rows - 1) * padded + radius + j])
     return nonfinite
 
 

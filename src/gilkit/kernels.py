@@ -224,10 +224,9 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native", workers: i
 
     The image is read as float64 (any dtype of bool, int, uint or float; any strides) and never
     modified; the result is a new C-contiguous float64 array of the same shape. The means come from
-    separable running sums (direct along the rows up to r = 3; the order of operations is in
-    gilkit._python.blur), restarted at every chunk of rows (:func:`blur_rows_per_chunk`) and every row:
-    the cost per pixel barely grows with the radius, and each value is within about 1e-15 of the
-    window's magnitude from the direct mean.
+    separable running sums (the order of operations is in gilkit._python.blur), restarted at every
+    chunk of rows (:func:`blur_rows_per_chunk`) and every row: the cost per pixel barely grows with the
+    radius, and each value is within about 1e-15 of the window's magnitude from the direct mean.
     """
     pixels = _validate.real_array("image", image, ndim=2)
     _validate.not_empty("image", pixels.shape)

@@ -5,9 +5,6 @@ import math
 from . import Cancel, Items, MutableItems
 
 POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
-#: Windows at most 2 * 3 + 1 columns wide are summed directly along the rows: as cheap as a running sum
-#: there, and with no chain from one pixel to the next the native loop gives each pixel a SIMD lane.
-DIRECT_RADIUS = 3
 
 
 def box_blur_rows(image: Items[float], out: MutableItems[float], height: int, width: int, radius: int,
@@ -22,8 +19,7 @@ def box_blur_rows(image: Items[float], out: MutableItems[float], height: int, wi
       that order; for each later row i, col[j] = (col[j] + x[i+r][j]) - x[i-r-1][j];
     * the row of column sums is padded with r copies of its first and of its last value;
     * horizontal sums along the padded row: run = 0.0 + padded[0] + ... + padded[2r], then for each
-      next pixel run = (run + the value entering the window) - the value leaving it; for r <= 3 every
-      pixel's sum is direct instead, 0.0 + padded[j] + ... + padded[j + 2r];
+      next pixel run = (run + the value entering the window) - the value leaving it;
     * each pixel is run / (2r+1)**2.
 
     The column sums restart at every chunk and the horizontal sums at every row, so the rounding error
@@ -33,8 +29,7 @@ def box_blur_rows(image: Items[float], out: MutableItems[float], height: int, wi
     result that is not finite is computed again with every sum direct (restarted at every row and
     pixel). A running sum that is not finite stays so (NaN stays NaN, inf stays inf or becomes NaN) and
     every column sum of a row enters its horizontal sum, so a row has such a result exactly when its
-    last horizontal sum is not finite: that one value is checked. Where the horizontal sums are direct,
-    a column sum that was not finite is still not finite in the chunk's last row: that row is checked.
+    last horizontal sum is not finite: that one value is checked.
     """
     if not _blur_rows(image, out, height, width, radius, row_start, row_stop, cancel, direct=False):
         _blur_rows(image, out, height, width, radius, row_start, row_stop, cancel, direct=True)
@@ -45,7 +40,6 @@ def _blur_rows(image: Items[float], out: MutableItems[float], height: int, width
     """The rows by running sums, or by direct sums when ``direct``; False when a result may not be finite."""
     count = (2.0 * radius + 1.0) * (2.0 * radius + 1.0)
     window = 2 * radius + 1
-    rows_direct = direct or radius <= DIRECT_RADIUS
     finite = True
     col = [0.0] * width
     for i in range(row_start, row_stop):
@@ -67,7 +61,7 @@ def _blur_rows(image: Items[float], out: MutableItems[float], height: int, width
         padded = [col[0]] * radius + col + [col[-1]] * radius
         run = 0.0
         for j in range(width):
-            if rows_direct:
+            if direct:
                 run = 0.0
                 for k in range(window):
                     if k % POLL_EVERY == POLL_EVERY - 1 and cancel[0]:
@@ -81,8 +75,5 @@ def _blur_rows(image: Items[float], out: MutableItems[float], height: int, width
             else:
                 run = (run + padded[j + window - 1]) - padded[j - 1]
             out[i * width + j] = run / count
-        if not rows_direct:
-            finite = finite and math.isfinite(run)
-    if rows_direct and not direct:
-        finite = all(math.isfinite(value) for value in col)
+        finite = finite and math.isfinite(run)
     return finite
