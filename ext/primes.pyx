@@ -92,7 +92,6 @@ cdef extern from *:
 
 cdef enum:
     WHEEL = 30  # numbers a sieve byte covers: its 8 bits stand for the 8 of them coprime to 30
-    SEGMENT_BYTES = 1 << 18  # bytes sieved at once (7,864,320 numbers): the sieve stays in a core's L2 cache
     PRESIEVE_PRIMES = 28
     PRESIEVE_GROUPS = 10
     # The index in base_primes of the first prime crossed off (131): after 2, 3, 5 and the patterns' primes.
@@ -232,8 +231,8 @@ cdef inline uint64_t count_bits(const unsigned char *sieve, Py_ssize_t size) noe
     return count
 
 
-cdef long long _count_primes_segment(const long long[::1] base_primes, long long lo, long long hi,
-                                     const int *cancel) noexcept nogil:
+cdef long long _count_primes_segment(const long long[::1] base_primes, Py_ssize_t segment_bytes, long long lo,
+                                     long long hi, const int *cancel) noexcept nogil:
     """As the twin's count_primes_segment; -1 when memory runs out."""
     cdef long long count = (lo <= 2 < hi) + (lo <= 3 < hi) + (lo <= 5 < hi)
     cdef long long first_byte = lo // WHEEL, end_byte = (hi - 1) // WHEEL + 1, segment, p
@@ -247,7 +246,7 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, long long
         if p * p >= hi:
             break
         primes += 1
-    sieve = <unsigned char *> malloc(SEGMENT_BYTES)
+    sieve = <unsigned char *> malloc(segment_bytes)
     sieving = <SievingPrime *> malloc(max(primes, 1) * sizeof(SievingPrime))
     if sieve == NULL or sieving == NULL:
         free(sieve)
@@ -260,7 +259,7 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, long long
         sieving[b] = first_multiple(p, p, first_byte)  # below p * p, smaller primes crossed them off
     segment = first_byte
     while segment < end_byte and not cancelled(cancel):
-        size = min(SEGMENT_BYTES, end_byte - segment)
+        size = min(segment_bytes, end_byte - segment)
         presieve(sieve, segment, size)
         if segment == 0:  # 1 is no prime
             sieve[0] &= 0xFF ^ 1
@@ -281,34 +280,43 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, long long
     return count
 
 
-def count_primes_segment(const long long[::1] base_primes, long long lo, long long hi, const int[::1] cancel, *,
-                         bint release_gil=True):
-    """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order (a wrong
-    count once cancel[0] is set). Memory: one segment and 16 bytes for each base prime p with p*p < hi."""
+cdef int _check_segment_bytes(Py_ssize_t segment_bytes) except -1:
+    if segment_bytes < 1:
+        raise ValueError(f"segment_bytes must be >= 1, got {segment_bytes}")
+    return 0
+
+
+def count_primes_segment(const long long[::1] base_primes, Py_ssize_t segment_bytes, long long lo, long long hi,
+                         const int[::1] cancel, *, bint release_gil=True):
+    """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order, sieved
+    ``segment_bytes`` bytes (30 numbers each) at a time (a wrong count once cancel[0] is set). Memory: one
+    segment and 16 bytes for each base prime p with p*p < hi."""
     cdef long long count
+    _check_segment_bytes(segment_bytes)
     check_span(lo, hi, MAX_COUNT)
     check_cancel(cancel)
     if release_gil:
         with nogil:
-            count = _count_primes_segment(base_primes, lo, hi, &cancel[0])
+            count = _count_primes_segment(base_primes, segment_bytes, lo, hi, &cancel[0])
     else:
-        count = _count_primes_segment(base_primes, lo, hi, &cancel[0])
+        count = _count_primes_segment(base_primes, segment_bytes, lo, hi, &cancel[0])
     if count < 0:
         raise MemoryError(f"no memory for the sieve of [{lo}, {hi})")
     return count
 
 
-def count_primes_segment_openmp(const long long[::1] base_primes, const long long[::1] starts,
-                                const long long[::1] stops, long long[::1] counts, int num_threads,
-                                const int[::1] cancel):
-    """Every segment [starts[c], stops[c]) in one call (an OpenMP prange); counts[c] receives its count."""
+def count_primes_segment_openmp(const long long[::1] base_primes, Py_ssize_t segment_bytes,
+                                const long long[::1] starts, const long long[::1] stops, long long[::1] counts,
+                                int num_threads, const int[::1] cancel):
+    """Every chunk [starts[c], stops[c]) in one call (an OpenMP prange); counts[c] receives its count."""
     cdef Py_ssize_t c
+    _check_segment_bytes(segment_bytes)
     check_chunks(starts, stops, MAX_COUNT)
     check_span(0, starts.shape[0], counts.shape[0])
     check_cancel(cancel)
     for c in prange(starts.shape[0], nogil=True, num_threads=num_threads, schedule="dynamic"):
         if not cancelled(&cancel[0]):
-            counts[c] = _count_primes_segment(base_primes, starts[c], stops[c], &cancel[0])
+            counts[c] = _count_primes_segment(base_primes, segment_bytes, starts[c], stops[c], &cancel[0])
     for c in range(starts.shape[0]):
         if counts[c] < 0:
             raise MemoryError(f"no memory for the sieve of [{starts[c]}, {stops[c]})")

@@ -1,4 +1,5 @@
-"""usable_cpus(): affinity and cgroup quotas, checked against fake /proc and /sys trees."""
+"""usable_cpus(): affinity and cgroup quotas; l2_cache_bytes(): the cache sysfs describes; both checked
+against fake /proc and /sys trees."""
 
 import os
 
@@ -76,3 +77,26 @@ def test_pinning_to_one_cpu_is_seen_although_cpu_count_is_unchanged():
     usable, count = child.stdout.split()
     assert int(usable) == 1
     assert int(count) == os.cpu_count()
+
+
+def fake_caches(tmp_path, caches):
+    """CPU 0's caches in a fake sysfs, one index directory per (level, type, size)."""
+    for index, (level, kind, size) in enumerate(caches):
+        directory = tmp_path / f"sys/devices/system/cpu/cpu0/cache/index{index}"
+        directory.mkdir(parents=True)
+        for name, text in (("level", level), ("type", kind), ("size", size)):
+            (directory / name).write_text(f"{text}\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("size, expected", [("1024K", 1 << 20), ("2M", 2 << 20), ("524288", 1 << 19)])
+def test_l2_cache_is_read_from_sysfs(tmp_path, size, expected):
+    root = fake_caches(tmp_path, [(1, "Data", "48K"), (1, "Instruction", "32K"), (2, "Unified", size),
+                                  (3, "Unified", "32768K")])
+    assert _cpus.l2_cache_bytes(root) == expected
+
+
+@pytest.mark.parametrize("caches", [[], [(1, "Data", "48K"), (3, "Unified", "32768K")], [(2, "Unified", "lots")]],
+                         ids=["no cache directory", "no L2", "unreadable size"])
+def test_l2_cache_unknown(tmp_path, caches):
+    assert _cpus.l2_cache_bytes(fake_caches(tmp_path, caches)) is None

@@ -97,3 +97,11 @@ def test_native_chunk_functions_reject_spans_outside_their_buffers(call):
     """The nogil loops index without bounds checks; their def wrappers must refuse a bad span."""
     with pytest.raises(IndexError, match="does not lie inside"):
         call()
+
+
+@pytest.mark.parametrize("segment_bytes", [0, -1])
+def test_native_sieve_refuses_an_empty_segment(segment_bytes):
+    """A segment of no bytes would be a zero-byte buffer the nogil loop writes into."""
+    primes = gilkit._implementations.native_module("primes")
+    with pytest.raises(ValueError, match="segment_bytes must be >= 1"):
+        primes.count_primes_segment(gilkit.kernels.base_primes(1000), segment_bytes, 0, 1000, NOT_CANCELLED)

@@ -13,6 +13,7 @@ from gilkit.kernels import (
     BLUR_ROWS_PER_CHUNK,
     MANDELBROT_ROWS_PER_CHUNK,
     PRIMES_PER_SEGMENT,
+    SEGMENT_BYTES,
     SUM_SQUARES_PER_CHUNK,
     blur_rows_per_chunk,
 )
@@ -75,8 +76,23 @@ def test_count_primes_between_small_bounds(impl, primes_below):
 def test_count_primes_in_one_chunk_of_several_segments(impl, primes_below):
     start, stop = 12345, 2 * PRIMES_PER_SEGMENT + 6789
     chunk = gilkit._implementations.kernel_module(impl, "primes").count_primes_segment
-    count = chunk(gilkit.kernels.base_primes(stop), start, stop, np.zeros(1, dtype=np.intc))
+    count = chunk(gilkit.kernels.base_primes(stop), SEGMENT_BYTES, start, stop, np.zeros(1, dtype=np.intc))
     assert count == primes_below[stop] - primes_below[start]
+
+
+@pytest.mark.parametrize("segment_bytes", [1, 7, 64, 1000])
+def test_count_primes_does_not_depend_on_the_segment_size(impl, primes_below, segment_bytes):
+    """The segment follows the machine's cache (sieve_segment_bytes): every size must count alike."""
+    start, stop = 12345, 400_000 if segment_bytes > 1 else 40_000
+    chunk = gilkit._implementations.kernel_module(impl, "primes").count_primes_segment
+    count = chunk(gilkit.kernels.base_primes(stop), segment_bytes, start, stop, np.zeros(1, dtype=np.intc))
+    assert count == primes_below[stop] - primes_below[start]
+
+
+@pytest.mark.parametrize("l2_bytes, segment_bytes", [(None, 256 << 10), (512 << 10, 256 << 10), (1 << 20, 512 << 10),
+                                                     (3 << 20, 1 << 20), (16 << 10, 32 << 10), (1 << 30, 4 << 20)])
+def test_sieve_segment_is_half_the_l2_cache_within_bounds(l2_bytes, segment_bytes):
+    assert gilkit.kernels.sieve_segment_bytes(l2_bytes) == segment_bytes
 
 
 @pytest.fixture(scope="module")

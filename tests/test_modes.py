@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+import reference
 from procs import HAVE_PROC, cpu_seconds, wait_until
 from reference import same_bits, same_result
 from support import SMALL_PROBLEMS, needs_native, shared_memory_segments
@@ -86,8 +87,8 @@ def test_one_pool_serves_every_call_and_grows_to_the_largest():
 def test_shutdown_ends_every_helper_thread_and_worker_process():
     import threading
 
-    n = 3 * gilkit.kernels.PRIMES_PER_SEGMENT  # 3 chunks: 3 threads at work
-    gilkit.count_primes(n, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3)
+    n = 3 * gilkit.kernels.PRIMES_PER_SEGMENT  # 16 chunks: 3 threads at work
+    primes = gilkit.count_primes(n, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3)
     gilkit.count_primes(1000, impl="python", workers=2, mode="processes")
     workers = list(current_pool()._processes.values())
     gilkit.shutdown()
@@ -100,7 +101,8 @@ def test_shutdown_ends_every_helper_thread_and_worker_process():
         assert not helper.is_alive()
     assert current_pool() is None
     # Everything starts again on demand.
-    assert gilkit.count_primes(n, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3) == 1_483_173
+    assert primes == reference.count_primes(n)
+    assert gilkit.count_primes(n, impl=gilkit.ACTIVE_IMPLEMENTATION, workers=3) == primes
     assert gilkit.count_primes(1000, impl="python", workers=2, mode="processes") == 168
 
 

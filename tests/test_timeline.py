@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from procs import wait_until
 from support import FREE_THREADED, gil_enabled, gilkit_cli, needs_native
 
 import gilkit
@@ -185,9 +186,22 @@ def test_the_picture_counts_threads_blocked_throughout_instead_of_drawing_them()
 
 
 def test_the_figures_are_json_with_every_threads_shares():
-    timeline = gilkit.timeline(python_loop, 100_000, threads=3)
+    # Each thread starts its loop only once the sampler has seen it: on a busy machine a short thread
+    # could otherwise start and end between two samples and have no lane at all.
+    seen = threading.Event()
+    threads = [threading.Thread(target=lambda: (seen.wait(), python_loop(100_000)), name=f"figures-{i}")
+               for i in range(3)]
+    with gilkit.record_gil() as recorder:
+        for thread in threads:
+            thread.start()
+        ids = {thread.native_id for thread in threads}
+        wait_until(lambda: ids <= {tid for tid, _ in recorder._sampler.threads()}, 60, "the sampler to see 3 threads")
+        seen.set()
+        for thread in threads:
+            thread.join()
+    timeline = recorder.timeline
     figures = json.loads(json.dumps(timeline.figures()))
-    assert len([t for t in figures["threads"] if t["name"].startswith("gilkit-timeline-")]) == 3
+    assert len([t for t in figures["threads"] if t["name"].startswith("figures-")]) == 3
     for thread in figures["threads"]:
         assert sum(thread["shares"].values()) == pytest.approx(1.0)
     assert figures["samples"] == timeline.samples >= 2

@@ -3,6 +3,8 @@
 os.cpu_count() counts the machine's CPUs. A process may be pinned to fewer (sched_setaffinity,
 taskset, a container's cpuset) and throttled to fewer still by a cgroup CPU quota (docker --cpus,
 Kubernetes limits), which is time, not CPUs: a quota of 1.5 CPUs lets 2 threads run, each 75% of the time.
+
+Also how large a core's L2 cache is, which sizes count_primes' segments.
 """
 
 import math
@@ -80,3 +82,24 @@ def usable_cpus(root: str | os.PathLike[str] = "/") -> int:
     if quota is not None:
         cpus = min(cpus, max(1, math.ceil(quota)))
     return cpus
+
+
+def l2_cache_bytes(root: str | os.PathLike[str] = "/") -> int | None:
+    """The L2 data cache of CPU 0 in bytes, as Linux's sysfs describes it, or None where it does not."""
+    for index in sorted((Path(root) / "sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if level == "2" and kind in ("Data", "Unified"):
+            return _size_in_bytes(size)
+    return None
+
+
+def _size_in_bytes(size: str) -> int | None:
+    """sysfs's "1024K" (or "2M", or plain bytes) in bytes; None if it is none of those."""
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1:].upper(), 1)
+    digits = size[:-1] if scale > 1 else size
+    return int(digits) * scale if digits.isdigit() else None

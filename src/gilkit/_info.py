@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _cpus, _implementations
+from . import _cpus, _implementations, kernels
 from ._build import build_label, free_threaded_build, gil_enabled
 from ._executor import get_start_method
 from ._version import __version__
@@ -39,6 +39,8 @@ def info() -> dict[str, Any]:
         "cgroup_cpu_quota": _cpus.cgroup_cpu_quota(),
         "cpus_usable": _cpus.usable_cpus(),
         "cpu_model": cpu_model(),
+        "l2_cache_bytes": _cpus.l2_cache_bytes(),
+        "sieve_segment_bytes": kernels.SEGMENT_BYTES,
         "platform": platform.platform(),
         "gilkit_version": __version__,
         "numpy_version": np.__version__,

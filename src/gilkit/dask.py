@@ -106,7 +106,7 @@ def _check_tasks(tasks: int, name: str, value: object) -> None:
 
 def count_primes(n: int, *, chunks: int = SPAN, impl: Impl = "native") -> Delayed:
     """:func:`gilkit.count_primes` as a task graph: one task finds the base primes up to sqrt(n), each
-    other task sieves ``chunks`` numbers (rounded up to whole 7,864,320-number segments of the kernel),
+    other task sieves ``chunks`` numbers (rounded up to whole segments of the kernel, PRIMES_PER_SEGMENT),
     and the last one adds the counts. ``.compute()`` gives the int."""
     n = _validate.integer("n", n, maximum=kernels.MAX_COUNT)
     impl = _validate.implementation(impl)

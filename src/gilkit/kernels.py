@@ -20,19 +20,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _validate
+from . import _cpus, _validate
 from ._arithmetic import ceil_div
 from ._executor import ChunkPlan, Chunks, run
 from ._implementations import Impl, kernel_module
-from ._python.primes import SEGMENT_BYTES, WHEEL
+from ._python.primes import WHEEL
 from ._validate import Mode
 
 __all__ = ["box_blur", "count_primes", "estimate_pi", "mandelbrot", "sum_squares"]
 
 #: Chunk sizes: fixed, so the split (and the order of every floating-point sum) never depends on workers.
 MANDELBROT_ROWS_PER_CHUNK = 8
-#: Numbers one segment of the sieve covers (30 a byte); a count_primes chunk: see primes_per_chunk.
-PRIMES_PER_SEGMENT = WHEEL * SEGMENT_BYTES
 PI_SAMPLES_PER_CHUNK = 1 << 18
 BLUR_ROWS_PER_CHUNK = 64  # or the next multiple of 64 at least as tall as the window: see blur_rows_per_chunk
 SUM_SQUARES_PER_CHUNK = 1 << 16
@@ -115,11 +113,29 @@ def _window(axis: str, low: object, high: object) -> tuple[float, float]:
     return low, high
 
 
+def sieve_segment_bytes(l2_bytes: int | None) -> int:
+    """Bytes of sieve (30 numbers each) that count_primes crosses off at once: the largest power of two
+    up to half the L2 cache, from 32 KiB to 4 MiB; 256 KiB where the cache size is unknown.
+
+    The segment and the sieving primes' places share the L2 cache. Measured: on a 1 MiB L2 (Zen 5),
+    512 KiB beat 256 KiB and 1 MiB by 8-15% at 10^9 and 10^10; on a 512 KiB L2 (Zen 3), 256 KiB beat
+    128 and 512 KiB.
+    """
+    if l2_bytes is None:
+        return 1 << 18
+    return 1 << min(max((l2_bytes // 2).bit_length() - 1, 15), 22)
+
+
+#: Bytes of one segment of the sieve on this machine, and the numbers it covers (30 a byte).
+SEGMENT_BYTES = sieve_segment_bytes(_cpus.l2_cache_bytes())
+PRIMES_PER_SEGMENT = WHEEL * SEGMENT_BYTES
+
+
 def count_primes(n: int, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> int:
     """How many primes are <= n (0 for n < 2), by a segmented sieve on a mod-30 wheel: 8 bits for every
-    30 numbers, up to 7,864,320 numbers a segment, the multiples of 7 .. 127 taken from repeating patterns
-    (gilkit._python.primes explains it). Memory: 8 bytes for each prime up to sqrt(n), and 16 more for
-    each of them for every worker."""
+    30 numbers, segments of SEGMENT_BYTES (half the L2 cache: sieve_segment_bytes), the multiples of
+    7 .. 127 taken from repeating patterns (gilkit._python.primes explains it). Memory: 8 bytes for each
+    prime up to sqrt(n), and for every worker a segment and 16 more for each of those primes."""
     n = _validate.integer("n", n, maximum=MAX_COUNT)
     impl, workers, mode = _validate.execution(impl, workers, mode)
     if n < 2:
@@ -150,7 +166,8 @@ def count_primes_between(base_primes: NDArray[np.int64], start: int, stop: int, 
                          mode: Mode = "threads") -> int:
     """How many primes lie in [start, stop) (stop - 1 at most the n of ``base_primes``), in chunks of
     primes_per_chunk(stop) numbers from start, as count_primes sieves them."""
-    job = PRIMES_PLAN.job(Chunks(start, stop, primes_per_chunk(stop)), arrays=(base_primes,))
+    job = PRIMES_PLAN.job(Chunks(start, stop, primes_per_chunk(stop)), arrays=(base_primes,),
+                          params=(SEGMENT_BYTES,))
     return run(job, impl, workers, mode)
 
 

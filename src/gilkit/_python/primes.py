@@ -31,8 +31,6 @@ CLEAR = tuple(0xFF ^ (1 << BIT_OF[p * q % WHEEL]) for p in RESIDUES for q in RES
 #: CARRY[8i + j]: the bytes from p*q to p*(q + GAPS[j]) beyond quotient * GAPS[j].
 CARRY = tuple((p * q % WHEEL + p * gap) // WHEEL for p in RESIDUES for q, gap in zip(RESIDUES, GAPS, strict=True))
 
-#: Bytes sieved at once (7,864,320 numbers): the sieve stays in a core's L2 cache.
-SEGMENT_BYTES = 1 << 18
 PRESIEVED_PRIMES = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101,
                     103, 107, 109, 113, 127)
 #: How many of PRESIEVED_PRIMES, in order, each pattern takes.
@@ -105,10 +103,10 @@ def bits_from(start: int) -> int:
     return sum(1 << j for j, residue in enumerate(RESIDUES) if residue >= start)
 
 
-def count_primes_segment(base_primes: Items[int], lo: int, hi: int, cancel: Cancel) -> int:
+def count_primes_segment(base_primes: Items[int], segment_bytes: int, lo: int, hi: int, cancel: Cancel) -> int:
     """How many primes lie in [lo, hi), given every prime p with p*p < hi in ascending order.
 
-    2, 3 and 5 are counted by hand; bytes lo // 30 .. (hi - 1) // 30 are sieved, SEGMENT_BYTES at a time:
+    2, 3 and 5 are counted by hand; bytes lo // 30 .. (hi - 1) // 30 are sieved, segment_bytes at a time:
     the patterns, then 1 crossed off and the patterns' primes set back on, then the bits outside [lo, hi)
     cleared, then every base prime from the 131 on crosses off its multiples from max(p*p, lo) on. The
     count is wrong once cancel[0] is set: the caller discards it.
@@ -125,7 +123,7 @@ def count_primes_segment(base_primes: Items[int], lo: int, hi: int, cancel: Canc
         sieving.append(first_multiple(p, p, first_byte))  # below p * p, smaller primes crossed them off
     segment = first_byte
     while segment < end_byte and not cancel[0]:
-        size = min(SEGMENT_BYTES, end_byte - segment)
+        size = min(segment_bytes, end_byte - segment)
         sieve = presieve(segment, size)
         if segment == 0:  # 1 is no prime
             sieve[0] &= 0xFF ^ 1

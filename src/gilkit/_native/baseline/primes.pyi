@@ -1,6 +1,6 @@
 from typing_extensions import Buffer
 
-def count_primes_segment(base_primes: Buffer, lo: int, hi: int, cancel: Buffer, *,
+def count_primes_segment(base_primes: Buffer, segment_bytes: int, lo: int, hi: int, cancel: Buffer, *,
                          release_gil: bool = True) -> int: ...
-def count_primes_segment_openmp(base_primes: Buffer, starts: Buffer, stops: Buffer,
+def count_primes_segment_openmp(base_primes: Buffer, segment_bytes: int, starts: Buffer, stops: Buffer,
                                 counts: Buffer, num_threads: int, cancel: Buffer) -> None: ...
