@@ -26,6 +26,8 @@ cdef extern from *:
 cdef enum:
     ROWS_AT_ONCE = 8
     POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
+    # Rows read a window this large ago (and the results written since) have left a core's L2 cache.
+    FAR_WINDOW_BYTES = 1 << 18
 
 
 cdef inline Py_ssize_t _clamp(Py_ssize_t k, Py_ssize_t size) noexcept nogil:
@@ -73,8 +75,10 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
     cdef double total
     cdef double *p
     cdef double *dest
-    cdef const char *ahead
-    cdef Py_ssize_t start, rows, g, j, k, ahead_bytes
+    cdef const char *entering
+    cdef const char *leaving
+    cdef Py_ssize_t start, rows, g, j, k, entering_bytes
+    cdef bint far = window * width * <Py_ssize_t> sizeof(double) >= FAR_WINDOW_BYTES
     cdef bint nonfinite = False
     start = row_start
     while start < row_stop and not cancelled(cancel):
@@ -108,13 +112,17 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
                         return False
                     run[g] = run[g] + p[k]
                 first[g] = run[g]
-            # The next group's entering rows follow one another in memory: they are asked for now, a
-            # cache line a step, and arrive while these sums are added.
-            ahead = <const char *> (image + min(start + ROWS_AT_ONCE + radius, height - 1) * width)
-            ahead_bytes = (image + height * width - <const double *> ahead) * sizeof(double)
+            # The next group's entering rows follow one another in memory, and so do its leaving rows
+            # (a far window's are out of the L2 cache by now): they are asked for now, a cache line a
+            # step (8 rows are ``width`` lines), and arrive while these sums are added.
+            entering = <const char *> (image + min(start + ROWS_AT_ONCE + radius, height - 1) * width)
+            leaving = <const char *> (image + max(start + ROWS_AT_ONCE - radius - 1, 0) * width)
+            entering_bytes = (image + height * width - <const double *> entering) * sizeof(double)
             for j in range(1, width):
-                if 64 * j < ahead_bytes:
-                    prefetch(ahead + 64 * j)
+                if 64 * j < entering_bytes:
+                    prefetch(entering + 64 * j)
+                if far:
+                    prefetch(leaving + 64 * j)
                 for g in range(ROWS_AT_ONCE):
                     p = sums + g * padded
                     run[g] = (run[g] + p[j + window - 1]) - p[j - 1]

