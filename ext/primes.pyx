@@ -97,6 +97,8 @@ cdef enum:
     # The index in base_primes of the first prime crossed off (131): after 2, 3, 5 and the patterns' primes.
     FIRST_CROSSED = 3 + PRESIEVE_PRIMES
     POLL_EVERY = 1 << 12  # base primes set up between two looks at the cancel flag (a huge n has many)
+    L1_BLOCK_BYTES = 1 << 15  # as the twin's
+    SMALL_PRIME = 2048  # as the twin's
 
 ctypedef struct SievingPrime:
     uint64_t next_byte  # the byte of its next multiple, counted from the current segment's first byte
@@ -149,14 +151,14 @@ cdef SievingPrime first_multiple(long long p, long long least_factor, long long 
     return prime
 
 
-cdef inline void cross_off(unsigned char *sieve, uint64_t size, SievingPrime *prime) noexcept nogil:
-    """Crosses off the prime's multiples from its next one to byte ``size``; it keeps where the next
-    segment starts. The step from wheel position k is quotient * GAPS[k] + CARRY[8i + k] bytes."""
+cdef inline void cross_off(unsigned char *sieve, uint64_t end, SievingPrime *prime) noexcept nogil:
+    """Crosses off the prime's multiples from its next one up to byte ``end``, and keeps where the next
+    one lies. The step from wheel position k is quotient * GAPS[k] + CARRY[8i + k] bytes."""
     cdef uint32_t i = prime.wheel // 8, j = prime.wheel % 8, k
     cdef uint64_t[8] step
     for k in range(8):
         step[k] = prime.quotient * GAPS[k] + CARRY[8 * i + k]
-    prime.next_byte = cross_off_unrolled(sieve, prime.next_byte, size, step, &j, i)
+    prime.next_byte = end + cross_off_unrolled(sieve, prime.next_byte, end, step, &j, i)
     prime.wheel = 8 * i + j
 
 
@@ -236,7 +238,7 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, Py_ssize_
     """As the twin's count_primes_segment; -1 when memory runs out."""
     cdef long long count = (lo <= 2 < hi) + (lo <= 3 < hi) + (lo <= 5 < hi)
     cdef long long first_byte = lo // WHEEL, end_byte = (hi - 1) // WHEEL + 1, segment, p
-    cdef Py_ssize_t b, primes = 0, size
+    cdef Py_ssize_t b, primes = 0, small = 0, size, block_end
     cdef unsigned char *sieve
     cdef SievingPrime *sieving
     if hi <= max(lo, 7):
@@ -246,6 +248,8 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, Py_ssize_
         if p * p >= hi:
             break
         primes += 1
+    while small < primes and base_primes[FIRST_CROSSED + small] < SMALL_PRIME:
+        small += 1
     sieve = <unsigned char *> malloc(segment_bytes)
     sieving = <SievingPrime *> malloc(max(primes, 1) * sizeof(SievingPrime))
     if sieve == NULL or sieving == NULL:
@@ -271,8 +275,15 @@ cdef long long _count_primes_segment(const long long[::1] base_primes, Py_ssize_
             sieve[0] &= bits_from(lo - WHEEL * first_byte)
         if segment + size == end_byte:
             sieve[size - 1] &= 0xFF ^ bits_from(hi - WHEEL * (end_byte - 1))
-        for b in range(primes):
+        block_end = 0
+        while block_end < size:
+            block_end = min(block_end + L1_BLOCK_BYTES, size)
+            for b in range(small):
+                cross_off(sieve, block_end, &sieving[b])
+        for b in range(small, primes):
             cross_off(sieve, size, &sieving[b])
+        for b in range(primes):
+            sieving[b].next_byte -= size
         count += count_bits(sieve, size)
         segment += size
     free(sieve)

@@ -9,6 +9,7 @@ from reference import same_bits
 from support import needs_native
 
 import gilkit
+from gilkit._python.primes import L1_BLOCK_BYTES
 from gilkit.kernels import (
     BLUR_ROWS_PER_CHUNK,
     MANDELBROT_ROWS_PER_CHUNK,
@@ -80,10 +81,13 @@ def test_count_primes_in_one_chunk_of_several_segments(impl, primes_below):
     assert count == primes_below[stop] - primes_below[start]
 
 
-@pytest.mark.parametrize("segment_bytes", [1, 7, 64, 1000])
-def test_count_primes_does_not_depend_on_the_segment_size(impl, primes_below, segment_bytes):
-    """The segment follows the machine's cache (sieve_segment_bytes): every size must count alike."""
-    start, stop = 12345, 400_000 if segment_bytes > 1 else 40_000
+@pytest.mark.parametrize("segment_bytes, stop", [(1, 40_000), (7, 400_000), (64, 400_000), (1000, 400_000),
+                                                 (L1_BLOCK_BYTES + 7232, 3_000_000)],
+                         ids=["1 byte", "7 bytes", "64 bytes", "1000 bytes", "L1 blocks and a part"])
+def test_count_primes_does_not_depend_on_the_segment_size(impl, primes_below, segment_bytes, stop):
+    """The segment follows the machine's cache (sieve_segment_bytes), and the small primes cross it off
+    L1_BLOCK_BYTES at a time: every size must count alike."""
+    start = 12345
     chunk = gilkit._implementations.kernel_module(impl, "primes").count_primes_segment
     count = chunk(gilkit.kernels.base_primes(stop), segment_bytes, start, stop, np.zeros(1, dtype=np.intc))
     assert count == primes_below[stop] - primes_below[start]

@@ -38,6 +38,11 @@ GROUP_SIZES = (5, 3, 3, 3, 3, 3, 2, 2, 2, 2)
 #: The index in base_primes of the first prime crossed off (131): after 2, 3, 5 and the patterns' primes.
 FIRST_CROSSED = 3 + len(PRESIEVED_PRIMES)
 POLL_EVERY = 1 << 12  # base primes set up between two looks at the cancel flag (a huge n has many)
+#: The primes below SMALL_PRIME hit a block of L1_BLOCK_BYTES hundreds of times each: they cross off a
+#: segment block by block, all of them in one block before the next, so that natively the block stays in
+#: the L1 cache (as primesieve does). On Zen 5: 10^9 0.93x -> 1.03x primesieve's speed, 16 KiB was slower.
+L1_BLOCK_BYTES = 1 << 15
+SMALL_PRIME = 2048
 
 
 @dataclass
@@ -55,15 +60,15 @@ def first_multiple(p: int, least_factor: int, first_byte: int) -> SievingPrime:
     return SievingPrime(p * q // WHEEL - first_byte, p // WHEEL, 8 * BIT_OF[p % WHEEL] + j)
 
 
-def cross_off(sieve: bytearray, size: int, prime: SievingPrime) -> None:
-    """Crosses off the prime's multiples from its next one to byte ``size``; it keeps where the next
-    segment starts. (The native loop does the same crossings, a whole turn of the wheel per step.)"""
+def cross_off(sieve: bytearray, end: int, prime: SievingPrime) -> None:
+    """Crosses off the prime's multiples from its next one up to byte ``end``, and keeps where the next
+    one lies. (The native loop does the same crossings, a whole turn of the wheel per step.)"""
     at, w = prime.next_byte, prime.wheel
-    while at < size:
+    while at < end:
         sieve[at] &= CLEAR[w]
         at += prime.quotient * GAPS[w % 8] + CARRY[w]
         w = w - w % 8 + (w + 1) % 8
-    prime.next_byte, prime.wheel = at - size, w
+    prime.next_byte, prime.wheel = at, w
 
 
 def _pattern(primes: tuple[int, ...]) -> bytes:
@@ -108,8 +113,8 @@ def count_primes_segment(base_primes: Items[int], segment_bytes: int, lo: int, h
 
     2, 3 and 5 are counted by hand; bytes lo // 30 .. (hi - 1) // 30 are sieved, segment_bytes at a time:
     the patterns, then 1 crossed off and the patterns' primes set back on, then the bits outside [lo, hi)
-    cleared, then every base prime from the 131 on crosses off its multiples from max(p*p, lo) on. The
-    count is wrong once cancel[0] is set: the caller discards it.
+    cleared, then every base prime from the 131 on crosses off its multiples from max(p*p, lo) on (those
+    below SMALL_PRIME block by block). The count is wrong once cancel[0] is set: the caller discards it.
     """
     count = (lo <= 2 < hi) + (lo <= 3 < hi) + (lo <= 5 < hi)
     if hi <= max(lo, 7):
@@ -121,6 +126,9 @@ def count_primes_segment(base_primes: Items[int], segment_bytes: int, lo: int, h
         if p * p >= hi or (b % POLL_EVERY == 0 and cancel[0]):
             break
         sieving.append(first_multiple(p, p, first_byte))  # below p * p, smaller primes crossed them off
+    small = 0
+    while small < len(sieving) and base_primes[FIRST_CROSSED + small] < SMALL_PRIME:
+        small += 1
     segment = first_byte
     while segment < end_byte and not cancel[0]:
         size = min(segment_bytes, end_byte - segment)
@@ -134,8 +142,13 @@ def count_primes_segment(base_primes: Items[int], segment_bytes: int, lo: int, h
             sieve[0] &= bits_from(lo - WHEEL * first_byte)
         if segment + size == end_byte:
             sieve[size - 1] &= 0xFF ^ bits_from(hi - WHEEL * (end_byte - 1))
-        for prime in sieving:
+        for block_end in range(L1_BLOCK_BYTES, size + L1_BLOCK_BYTES, L1_BLOCK_BYTES):
+            for prime in sieving[:small]:
+                cross_off(sieve, min(block_end, size), prime)
+        for prime in sieving[small:]:
             cross_off(sieve, size, prime)
+        for prime in sieving:
+            prime.next_byte -= size
         count += int.from_bytes(sieve, "little").bit_count()
         segment += size
     return count
