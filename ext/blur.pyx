@@ -77,7 +77,7 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
     cdef double *dest
     cdef const char *entering
     cdef const char *leaving
-    cdef Py_ssize_t start, rows, g, j, k, entering_bytes
+    cdef Py_ssize_t start, rows, g, j, k, entering_bytes, leaving_bytes
     cdef bint far = window * width * <Py_ssize_t> sizeof(double) >= FAR_WINDOW_BYTES
     cdef bint nonfinite = False
     start = row_start
@@ -118,10 +118,11 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
             entering = <const char *> (image + min(start + ROWS_AT_ONCE + radius, height - 1) * width)
             leaving = <const char *> (image + max(start + ROWS_AT_ONCE - radius - 1, 0) * width)
             entering_bytes = (image + height * width - <const double *> entering) * sizeof(double)
+            leaving_bytes = (image + height * width - <const double *> leaving) * sizeof(double) if far else 0
             for j in range(1, width):
                 if 64 * j < entering_bytes:
                     prefetch(entering + 64 * j)
-                if far:
+                if 64 * j < leaving_bytes:
                     prefetch(leaving + 64 * j)
                 for g in range(ROWS_AT_ONCE):
                     p = sums + g * padded
