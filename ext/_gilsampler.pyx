@@ -32,6 +32,8 @@ cdef extern from "gil_sampler.h":
     int64_t gilkit_sampler_samples(const gilkit_sampler *sampler, const gilkit_sample **samples)
     int64_t gilkit_sampler_changes(const gilkit_sampler *sampler, const gilkit_change **changes)
     int32_t gilkit_sampler_threads(const gilkit_sampler *sampler, const int32_t **tids, const char **names)
+    int64_t gilkit_sampler_taken(const gilkit_sampler *sampler)
+    int gilkit_sampler_watches(gilkit_sampler *sampler, int32_t tid)
     double gilkit_sampler_cpu_seconds(const gilkit_sampler *sampler)
     int gilkit_sampler_truncated(const gilkit_sampler *sampler)
 
@@ -135,6 +137,15 @@ cdef class Sampler:
         cdef const char *names
         cdef int32_t count = gilkit_sampler_threads(self._started(), &tids, &names)
         return [(tids[i], (names + i * GILKIT_NAME_SIZE).decode(errors="replace")) for i in range(count)]
+
+    @property
+    def taken(self):
+        """How many samples the sampler has taken so far (readable while it samples)."""
+        return gilkit_sampler_taken(self._started())
+
+    def watches(self, int32_t tid):
+        """Whether the sampler watches the thread with this native id yet (callable while it samples)."""
+        return bool(gilkit_sampler_watches(self._started(), tid))
 
     @property
     def cpu_seconds(self):

@@ -198,11 +198,12 @@ struct gilkit_sampler {
     int truncated;
     double cpu_seconds;
     gilkit_sample *samples;
-    int64_t n_samples, cap_samples;
+    int64_t n_samples, cap_samples;  /* n_samples is stored atomically: gilkit_sampler_taken reads it meanwhile */
     gilkit_change *changes;
     int64_t n_changes, cap_changes;
     watched_thread *watched;
     int64_t n_watched, cap_watched;
+    pthread_mutex_t known_lock;  /* guards the known threads: gilkit_sampler_watches reads them meanwhile */
     int32_t *known_tids;    /* every thread ever watched, in the order first seen */
     char *known_names;      /* GILKIT_NAME_SIZE bytes each */
     int64_t n_known, cap_known_tids, cap_known_names;
@@ -255,7 +256,7 @@ static int is_watched(const gilkit_sampler *s, int32_t tid)
     return 0;
 }
 
-static void watch(gilkit_sampler *s, int32_t tid)
+static void watch_locked(gilkit_sampler *s, int32_t tid)
 {
     if (!reserve((void **)&s->watched, &s->cap_watched, s->n_watched, INT32_MAX, sizeof *s->watched)
             || !reserve((void **)&s->known_tids, &s->cap_known_tids, s->n_known, INT32_MAX, sizeof *s->known_tids)
@@ -286,6 +287,13 @@ static void watch(gilkit_sampler *s, int32_t tid)
         close(comm);
     }
     s->known_tids[s->n_known++] = tid;
+}
+
+static void watch(gilkit_sampler *s, int32_t tid)
+{
+    pthread_mutex_lock(&s->known_lock);
+    watch_locked(s, tid);
+    pthread_mutex_unlock(&s->known_lock);
 }
 
 /* Whether threads have started or ended since the last scan: Linux counts a process's threads in its
@@ -419,7 +427,7 @@ static int take_sample(gilkit_sampler *s)
             unwatch(s, i--);
         }
     }
-    s->n_samples++;
+    __atomic_store_n(&s->n_samples, s->n_samples + 1, __ATOMIC_RELEASE);
     return 1;
 }
 
@@ -473,6 +481,7 @@ gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const
         *why = "out of memory";
         return NULL;
     }
+    pthread_mutex_init(&s->known_lock, NULL);
     s->interval = interval;
     s->max_samples = max_samples;
     /* Thread states change far less often than once a sample each; a recording that outgrows this
@@ -532,6 +541,7 @@ void gilkit_sampler_free(gilkit_sampler *s)
     free(s->watched);
     free(s->known_tids);
     free(s->known_names);
+    pthread_mutex_destroy(&s->known_lock);
     free(s);
 }
 
@@ -552,6 +562,22 @@ int32_t gilkit_sampler_threads(const gilkit_sampler *s, const int32_t **tids, co
     *tids = s->known_tids;
     *names = s->known_names;
     return (int32_t)s->n_known;
+}
+
+int64_t gilkit_sampler_taken(const gilkit_sampler *s)
+{
+    return __atomic_load_n(&s->n_samples, __ATOMIC_ACQUIRE);
+}
+
+int gilkit_sampler_watches(gilkit_sampler *s, int32_t tid)
+{
+    int found = 0;
+    pthread_mutex_lock(&s->known_lock);
+    for (int64_t i = 0; i < s->n_known && !found; i++) {
+        found = s->known_tids[i] == tid;
+    }
+    pthread_mutex_unlock(&s->known_lock);
+    return found;
 }
 
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *s) { return s->cpu_seconds; }
@@ -593,6 +619,17 @@ int32_t gilkit_sampler_threads(const gilkit_sampler *s, const int32_t **tids, co
     (void)s;
     *tids = NULL;
     *names = NULL;
+    return 0;
+}
+int64_t gilkit_sampler_taken(const gilkit_sampler *s)
+{
+    (void)s;
+    return 0;
+}
+int gilkit_sampler_watches(gilkit_sampler *s, int32_t tid)
+{
+    (void)s;
+    (void)tid;
     return 0;
 }
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *s) { (void)s; return 0.0; }

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from procs import wait_until
 from support import FREE_THREADED, gil_enabled, gilkit_cli, needs_native
 
 import gilkit
@@ -23,6 +22,7 @@ from gilkit._implementations import NATIVE_AVAILABLE, native_module
 from gilkit._steady import INSIDE, chunk_max_iter
 from gilkit.gil_timeline import Stretch, ThreadLane
 from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
+from gilkit.probing import run_on_threads
 
 WIDTH = 1000
 #: A sample's GIL read happens within 20 us of its time stamp (ext/gil_sampler.c takes it again otherwise).
@@ -38,6 +38,21 @@ def python_loop(n=300_000):
     for i in range(n):
         total += i
     return total
+
+
+def sampled_python_threads(count):
+    """A recording of ``count`` threads (gilkit-timeline-0, ...) running pure Python together, released
+    once the sampler watches them, each until it has taken 20 more samples: on a busy machine the sampler,
+    at a low priority, may look rarely, and a fixed amount of work could fit between two of its looks."""
+    with gilkit.record_gil() as recorder:
+        def work():
+            until = recorder.samples_taken + 20
+            while recorder.samples_taken < until:
+                python_loop(1000)
+
+        for thread in run_on_threads(work, count, 1, name="gilkit-timeline", ready=recorder.wait_until_watched).threads:
+            recorder.name_thread(thread.native_id, thread.name)
+    return recorder.timeline
 
 
 def recorded_chunks(impl, chunks=4):
@@ -142,7 +157,7 @@ def test_without_a_gil_the_timeline_says_so_and_shows_threads_running_at_once():
 
 
 def test_the_trace_opens_as_chrome_trace_events(tmp_path):
-    timeline = gilkit.timeline(python_loop, 200_000, threads=2)
+    timeline = sampled_python_threads(2)
     path = tmp_path / "gil.json"
     timeline.save_trace(path)
     trace = json.loads(path.read_text())
@@ -162,7 +177,7 @@ def test_the_trace_opens_as_chrome_trace_events(tmp_path):
 
 def test_the_picture_is_a_png_with_a_lane_per_thread(tmp_path):
     pytest.importorskip("matplotlib")
-    timeline = gilkit.timeline(python_loop, 100_000, threads=2)
+    timeline = sampled_python_threads(2)
     path = tmp_path / "gil.png"
     timeline.save_png(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -173,7 +188,7 @@ def test_the_picture_is_a_png_with_a_lane_per_thread(tmp_path):
 
 def test_the_picture_counts_threads_blocked_throughout_instead_of_drawing_them():
     pytest.importorskip("matplotlib")
-    timeline = gilkit.timeline(python_loop, 100_000, threads=2)
+    timeline = sampled_python_threads(2)
     idle = ThreadLane(tid=1, name="idle-waiter", stretches=(Stretch(0.0, timeline.duration_s, "blocked"),),
                       seen_s=timeline.duration_s, gil_waits=Durations(), longest_hold_s=0.0)
     with_idle = dataclasses.replace(timeline, lanes=(*timeline.lanes, idle))
@@ -186,26 +201,34 @@ def test_the_picture_counts_threads_blocked_throughout_instead_of_drawing_them()
 
 
 def test_the_figures_are_json_with_every_threads_shares():
-    # Each thread starts its loop only once the sampler has seen it: on a busy machine a short thread
-    # could otherwise start and end between two samples and have no lane at all.
-    seen = threading.Event()
-    threads = [threading.Thread(target=lambda: (seen.wait(), python_loop(100_000)), name=f"figures-{i}")
-               for i in range(3)]
-    with gilkit.record_gil() as recorder:
-        for thread in threads:
-            thread.start()
-        ids = {thread.native_id for thread in threads}
-        wait_until(lambda: ids <= {tid for tid, _ in recorder._sampler.threads()}, 60, "the sampler to see 3 threads")
-        seen.set()
-        for thread in threads:
-            thread.join()
-    timeline = recorder.timeline
+    timeline = sampled_python_threads(3)
     figures = json.loads(json.dumps(timeline.figures()))
-    assert len([t for t in figures["threads"] if t["name"].startswith("figures-")]) == 3
+    assert len([t for t in figures["threads"] if t["name"].startswith("gilkit-timeline-")]) == 3
     for thread in figures["threads"]:
         assert sum(thread["shares"].values()) == pytest.approx(1.0)
     assert figures["samples"] == timeline.samples >= 2
     assert figures["verdict"]["finding"] == timeline.verdict().finding
+
+
+def test_a_recording_can_wait_until_the_sampler_watches_new_threads():
+    release = threading.Event()
+    worker = threading.Thread(target=lambda: (release.wait(), python_loop(1000)), name="watched-worker")
+    with gilkit.record_gil() as recorder:
+        worker.start()
+        assert recorder.wait_until_watched([worker])
+        release.set()
+        worker.join()
+    assert recorder.timeline.lane("watched-worker").seen_s > 0
+
+
+def test_waiting_for_a_thread_the_sampler_never_sees_gives_up():
+    gone = threading.Thread(target=python_loop, args=(10,))
+    gone.start()
+    gone.join()  # ended before the recording started: never watched
+    with gilkit.record_gil() as recorder:
+        assert not recorder.wait_until_watched([gone], timeout=0.05)
+    with pytest.raises(RuntimeError, match="inside the `with record_gil"):
+        gilkit.record_gil().wait_until_watched([gone])
 
 
 def test_errors_of_the_timed_function_propagate_and_leave_no_recording_behind():

@@ -38,7 +38,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, get_args
@@ -74,6 +74,10 @@ MAX_INTERVAL = 0.1
 #: The most samples one recording keeps (about 10 minutes at the default interval, 72 MB): a longer
 #: recording stops sampling there and says so.
 MAX_SAMPLES = 3_000_000
+#: How long GilRecorder.wait_until_watched waits for the sampler to find new threads (it looks every
+#: 20 ms, later where every CPU is busy), and how often it asks.
+WATCH_TIMEOUT_S = 5.0
+WATCH_POLL_S = 1e-3
 
 _SAMPLE = np.dtype([("time", "f8"), ("switches", "i8"), ("holder_cpu_ns", "i8"), ("holder", "i4"),
                     ("locked", "i1"), ("drop_request", "i1")], align=True)
@@ -379,6 +383,29 @@ class GilRecorder:
         self._names[_validate.integer("native_id", native_id, minimum=1)] = str(name)
 
     @property
+    def samples_taken(self) -> int:
+        """How many samples this recording has taken so far: work that must be seen by the sampler (whose
+        low priority lets it look rarely while every CPU is busy) can go on until this has grown."""
+        if self._stack is None:
+            raise RuntimeError("samples_taken is known once the `with record_gil()` block has started")
+        return int(self._sampler.taken)
+
+    def wait_until_watched(self, threads: Iterable[threading.Thread], timeout: float = WATCH_TIMEOUT_S) -> bool:
+        """Wait until the sampler watches each of these started threads, so that work they do next is
+        sampled: on a busy machine the sampler, which runs at a low priority, may find a new thread late,
+        and a short thread could start and end between two of its looks. True once it watches them all;
+        False if ``timeout`` seconds pass first (the recording goes on, and may miss them)."""
+        if self._stack is None:
+            raise RuntimeError("wait_until_watched works inside the `with record_gil()` block")
+        ids = [thread.native_id for thread in threads if thread.native_id is not None]
+        deadline = time.monotonic() + timeout
+        while not all(self._sampler.watches(tid) for tid in ids):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(WATCH_POLL_S)
+        return True
+
+    @property
     def timeline(self) -> GilTimeline:
         if self._timeline is None:
             raise RuntimeError("the timeline is ready once the `with record_gil()` block has ended")
@@ -468,16 +495,18 @@ def timeline(fn: Callable[..., object], /, *args: object, threads: int = 2, inte
              label: str | None = None, **kwargs: object) -> GilTimeline:
     """Run ``fn(*args, **kwargs)`` once on each of ``threads`` threads, released together, and record the GIL.
 
-    The first exception of ``fn`` (from whichever thread) propagates once every thread has ended. The
-    names ``threads``, ``interval`` and ``label`` are the timeline's own: wrap ``fn`` in a lambda to pass
-    arguments of those names to it.
+    The threads are released once the sampler watches them all, so each has a lane however short its
+    work and however busy the CPUs (up to a wait of WATCH_TIMEOUT_S). The first exception of ``fn``
+    (from whichever thread) propagates once every thread has ended. The names ``threads``, ``interval``
+    and ``label`` are the timeline's own: wrap ``fn`` in a lambda to pass arguments of those names to it.
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, not {type(fn).__name__}")
     count = _validate.integer("threads", threads, minimum=1, maximum=_validate.MAX_WORKERS)
     call = functools.partial(fn, *args, **kwargs)
     with record_gil(interval, label=label or str(getattr(fn, "__qualname__", repr(fn)))) as recorder:
-        for thread in run_on_threads(call, count, 1, name="gilkit-timeline").threads:
+        run = run_on_threads(call, count, 1, name="gilkit-timeline", ready=recorder.wait_until_watched)
+        for thread in run.threads:
             if thread.native_id is not None:
                 recorder.name_thread(thread.native_id, thread.name)
     return recorder.timeline

@@ -211,9 +211,11 @@ class _Run:
     threads: tuple[threading.Thread, ...]
 
 
-def run_on_threads(call: Callable[[], object], count: int, calls: int, *, name: str = "gilkit-probe") -> _Run:
+def run_on_threads(call: Callable[[], object], count: int, calls: int, *, name: str = "gilkit-probe",
+                   ready: Callable[[tuple[threading.Thread, ...]], object] | None = None) -> _Run:
     """``count`` threads (named NAME-0, NAME-1, ...), released together, each making ``calls`` calls; the
-    first error is raised once they have all ended."""
+    first error is raised once they have all ended. ``ready(threads)`` runs once they have started, before
+    they are released."""
     start = threading.Barrier(count + 1)
     errors: list[BaseException] = []
     waited: list[float | None] = []
@@ -232,6 +234,8 @@ def run_on_threads(call: Callable[[], object], count: int, calls: int, *, name: 
     threads = [threading.Thread(target=work, name=f"{name}-{i}", daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
+    if ready is not None:
+        ready(tuple(threads))
     cpu_before = time.process_time()
     wall_before = time.perf_counter()
     start.wait()
