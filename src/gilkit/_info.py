@@ -39,7 +39,7 @@ def info() -> dict[str, Any]:
         "cgroup_cpu_quota": _cpus.cgroup_cpu_quota(),
         "cpus_usable": _cpus.usable_cpus(),
         "cpu_model": cpu_model(),
-        "l2_cache_bytes": _cpus.l2_cache_bytes(),
+        "l2_cache_bytes": kernels.L2_CACHE_BYTES,
         "sieve_segment_bytes": kernels.SEGMENT_BYTES,
         "platform": platform.platform(),
         "gilkit_version": __version__,

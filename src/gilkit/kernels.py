@@ -126,8 +126,10 @@ def sieve_segment_bytes(l2_bytes: int | None) -> int:
     return 1 << min(max((l2_bytes // 2).bit_length() - 1, 15), 22)
 
 
-#: Bytes of one segment of the sieve on this machine, and the numbers it covers (30 a byte).
-SEGMENT_BYTES = sieve_segment_bytes(_cpus.l2_cache_bytes())
+#: A core's L2 cache on this machine (None where unknown), read once; the bytes of one segment of the
+#: sieve it sizes, and the numbers that segment covers (30 a byte).
+L2_CACHE_BYTES = _cpus.l2_cache_bytes()
+SEGMENT_BYTES = sieve_segment_bytes(L2_CACHE_BYTES)
 PRIMES_PER_SEGMENT = WHEEL * SEGMENT_BYTES
 
 

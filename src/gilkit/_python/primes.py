@@ -129,6 +129,7 @@ def count_primes_segment(base_primes: Items[int], segment_bytes: int, lo: int, h
     small = 0
     while small < len(sieving) and base_primes[FIRST_CROSSED + small] < SMALL_PRIME:
         small += 1
+    small_primes, large_primes = sieving[:small], sieving[small:]
     segment = first_byte
     while segment < end_byte and not cancel[0]:
         size = min(segment_bytes, end_byte - segment)
@@ -143,9 +144,9 @@ def count_primes_segment(base_primes: Items[int], segment_bytes: int, lo: int, h
         if segment + size == end_byte:
             sieve[size - 1] &= 0xFF ^ bits_from(hi - WHEEL * (end_byte - 1))
         for block_end in range(L1_BLOCK_BYTES, size + L1_BLOCK_BYTES, L1_BLOCK_BYTES):
-            for prime in sieving[:small]:
+            for prime in small_primes:
                 cross_off(sieve, min(block_end, size), prime)
-        for prime in sieving[small:]:
+        for prime in large_primes:
             cross_off(sieve, size, prime)
         for prime in sieving:
             prime.next_byte -= size
