@@ -184,6 +184,7 @@ typedef struct {
     int32_t state;          /* -1 before the first sample */
     int held_gil;           /* seen holding the GIL at least once */
     int32_t blocked_for;    /* samples in a row blocked elsewhere */
+    int64_t waited_at;      /* the GIL's switch count when last seen blocked on the GIL */
     int64_t cpu_ns, delay_ns;
     int waited_cpu;         /* the last schedstat read found mostly waiting for a CPU */
 } watched_thread;
@@ -273,6 +274,7 @@ static void watch_locked(gilkit_sampler *s, int32_t tid)
     w->state = -1;
     w->held_gil = 0;
     w->blocked_for = 0;
+    w->waited_at = -1;
     w->cpu_ns = w->delay_ns = -1;
     w->waited_cpu = 0;
     s->n_watched++;
@@ -385,6 +387,16 @@ static int64_t holder_cpu_ns(int32_t holder)
     return (int64_t)used.tv_sec * 1000000000 + used.tv_nsec;
 }
 
+/* A thread that waited for the GIL and now runs (or waits for a CPU) while another holds it, the GIL
+ * not having changed hands since: it cannot have had the GIL (taking it moves the switch count on), so it
+ * is still in the GIL's wait loop, woken by its timed wait to ask for a drop. On busy CPUs such a thread
+ * spends long in the run queue there; read as running, it would hide the wait. */
+static int still_waiting_gil(const watched_thread *w, const gilkit_sample *sample, int32_t state)
+{
+    return w->state == GILKIT_WAITING_GIL && (state == GILKIT_RUNNING || state == GILKIT_WAITING_CPU)
+           && sample->locked == 1 && sample->holder != 0 && sample->switches == w->waited_at;
+}
+
 static int record_change(gilkit_sampler *s, int32_t tid, int32_t state)
 {
     if (!reserve((void **)&s->changes, &s->cap_changes, s->n_changes, s->max_changes, sizeof *s->changes)) {
@@ -415,6 +427,11 @@ static int take_sample(gilkit_sampler *s)
     for (int64_t i = 0; i < s->n_watched; i++) {
         watched_thread *w = &s->watched[i];
         int32_t state = w->tid == sample->holder ? GILKIT_HOLDING : thread_state(s, w);
+        if (state == GILKIT_WAITING_GIL) {
+            w->waited_at = sample->switches;
+        } else if (still_waiting_gil(w, sample, state)) {
+            state = GILKIT_WAITING_GIL;
+        }
         w->held_gil |= state == GILKIT_HOLDING;
         w->blocked_for = state == GILKIT_BLOCKED ? w->blocked_for + 1 : 0;
         if (state != w->state) {

@@ -11,7 +11,8 @@
 enum {
     GILKIT_HOLDING = 0,      /* holds the GIL (read: the GIL's last holder, while it is locked) */
     GILKIT_RUNNING = 1,      /* on a CPU without the GIL (read: runnable and not the holder) */
-    GILKIT_WAITING_GIL = 2,  /* blocked on the GIL's own mutex or condition variables (read: its futex) */
+    GILKIT_WAITING_GIL = 2,  /* blocked on the GIL's own mutex or condition variables (read: its futex),
+                              * or runnable between two such waits while the GIL has not changed hands */
     GILKIT_WAITING_CPU = 3,  /* runnable, but queued for a CPU since the last sample (inferred: schedstat) */
     GILKIT_BLOCKED = 4,      /* blocked in any other system call: I/O, sleep, other locks (read) */
     GILKIT_GONE = 5          /* the thread has ended */

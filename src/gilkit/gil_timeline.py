@@ -391,19 +391,28 @@ class GilRecorder:
         return int(self._sampler.taken)
 
     def wait_until_watched(self, threads: Iterable[threading.Thread], timeout: float = WATCH_TIMEOUT_S) -> bool:
-        """Wait until the sampler watches each of these started threads, so that work they do next is
-        sampled: on a busy machine the sampler, which runs at a low priority, may find a new thread late,
-        and a short thread could start and end between two of its looks. True once it watches them all;
-        False if ``timeout`` seconds pass first (the recording goes on, and may miss them)."""
+        """Wait until the sampler has found each of these started threads and taken a sample of it, so
+        that each has a lane however soon it ends: on a busy machine the sampler, which runs at a low
+        priority, may find a new thread late, and a short thread could start and end between two of its
+        looks. True once it has sampled them all; False if ``timeout`` seconds pass first (the recording
+        goes on, and may miss them)."""
         if self._stack is None:
             raise RuntimeError("wait_until_watched works inside the `with record_gil()` block")
         ids = [thread.native_id for thread in threads if thread.native_id is not None]
         deadline = time.monotonic() + timeout
-        while not all(self._sampler.watches(tid) for tid in ids):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(WATCH_POLL_S)
-        return True
+
+        def waited(until: Callable[[], bool]) -> bool:
+            while not until():
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(WATCH_POLL_S)
+            return True
+
+        if not waited(lambda: all(self._sampler.watches(tid) for tid in ids)):
+            return False
+        # The sampler finds threads before it reads their states: the sample under way now has them all.
+        under_way = self._sampler.taken
+        return waited(lambda: self._sampler.taken > under_way)
 
     @property
     def timeline(self) -> GilTimeline:
