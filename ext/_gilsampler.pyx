@@ -144,7 +144,8 @@ cdef class Sampler:
         return gilkit_sampler_taken(self._started())
 
     def watches(self, int32_t tid):
-        """Whether the sampler watches the thread with this native id yet (callable while it samples)."""
+        """Whether the sampler watches the thread with this native id yet and has taken a sample of it
+        (callable while it samples)."""
         return bool(gilkit_sampler_watches(self._started(), tid))
 
     @property

@@ -208,6 +208,7 @@ struct gilkit_sampler {
     int32_t *known_tids;    /* every thread ever watched, in the order first seen */
     char *known_names;      /* GILKIT_NAME_SIZE bytes each */
     int64_t n_known, cap_known_tids, cap_known_names;
+    int64_t last_found;     /* the sample under way when a thread was last watched (threads come first) */
     nlink_t task_links;     /* /proc/self/task's link count at the last scan: 2 + the number of threads */
 };
 
@@ -295,6 +296,7 @@ static void watch(gilkit_sampler *s, int32_t tid)
 {
     pthread_mutex_lock(&s->known_lock);
     watch_locked(s, tid);
+    s->last_found = s->n_samples;
     pthread_mutex_unlock(&s->known_lock);
 }
 
@@ -593,8 +595,9 @@ int gilkit_sampler_watches(gilkit_sampler *s, int32_t tid)
     for (int64_t i = 0; i < s->n_known && !found; i++) {
         found = s->known_tids[i] == tid;
     }
+    int64_t sampled_from = s->last_found;
     pthread_mutex_unlock(&s->known_lock);
-    return found;
+    return found && gilkit_sampler_taken(s) > sampled_from;
 }
 
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *s) { return s->cpu_seconds; }

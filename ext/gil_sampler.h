@@ -55,8 +55,8 @@ int64_t gilkit_sampler_changes(const gilkit_sampler *sampler, const gilkit_chang
 int32_t gilkit_sampler_threads(const gilkit_sampler *sampler, const int32_t **tids, const char **names);
 /* Any thread, while it samples too: how many samples it has taken so far. */
 int64_t gilkit_sampler_taken(const gilkit_sampler *sampler);
-/* Any thread, while it samples too: 1 once the sampler watches thread tid (it is in every sample from
- * then on, until it ends), else 0. */
+/* Any thread, while it samples too: 1 once the sampler watches thread tid and has taken a sample of it
+ * (it is in every sample from then on, until it ends), else 0. */
 int gilkit_sampler_watches(gilkit_sampler *sampler, int32_t tid);
 /* CPU time the sampler thread used, in seconds. */
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *sampler);

@@ -74,8 +74,8 @@ MAX_INTERVAL = 0.1
 #: The most samples one recording keeps (about 10 minutes at the default interval, 72 MB): a longer
 #: recording stops sampling there and says so.
 MAX_SAMPLES = 3_000_000
-#: How long GilRecorder.wait_until_watched waits for the sampler to find new threads (it looks every
-#: 20 ms, later where every CPU is busy), and how often it asks.
+#: How long GilRecorder.wait_until_watched waits for the sampler to find new threads and sample them (it
+#: looks for them every 20 ms, later where every CPU is busy), and how often it asks.
 WATCH_TIMEOUT_S = 5.0
 WATCH_POLL_S = 1e-3
 
@@ -400,19 +400,11 @@ class GilRecorder:
             raise RuntimeError("wait_until_watched works inside the `with record_gil()` block")
         ids = [thread.native_id for thread in threads if thread.native_id is not None]
         deadline = time.monotonic() + timeout
-
-        def waited(until: Callable[[], bool]) -> bool:
-            while not until():
-                if time.monotonic() > deadline:
-                    return False
-                time.sleep(WATCH_POLL_S)
-            return True
-
-        if not waited(lambda: all(self._sampler.watches(tid) for tid in ids)):
-            return False
-        # The sampler finds threads before it reads their states: the sample under way now has them all.
-        under_way = self._sampler.taken
-        return waited(lambda: self._sampler.taken > under_way)
+        while not all(self._sampler.watches(tid) for tid in ids):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(WATCH_POLL_S)
+        return True
 
     @property
     def timeline(self) -> GilTimeline:
@@ -504,7 +496,7 @@ def timeline(fn: Callable[..., object], /, *args: object, threads: int = 2, inte
              label: str | None = None, **kwargs: object) -> GilTimeline:
     """Run ``fn(*args, **kwargs)`` once on each of ``threads`` threads, released together, and record the GIL.
 
-    The threads are released once the sampler watches them all, so each has a lane however short its
+    The threads are released once the sampler has sampled them all, so each has a lane however short its
     work and however busy the CPUs (up to a wait of WATCH_TIMEOUT_S). The first exception of ``fn``
     (from whichever thread) propagates once every thread has ended. The names ``threads``, ``interval``
     and ``label`` are the timeline's own: wrap ``fn`` in a lambda to pass arguments of those names to it.
