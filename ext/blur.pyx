@@ -3,8 +3,8 @@
 Separable running sums, so the cost per pixel barely grows with the radius (the definition, operation
 for operation, is the twin's docstring, including the direct sums that redo a chunk whose result is
 not all finite). The twin handles one row at a time; here the running sums along ROWS_AT_ONCE rows
-advance together, independent chains the CPU overlaps, and the column sums are updated a whole row at a
-time: neither changes any pixel's operations.
+advance together, independent chains the CPU overlaps, the column sums are updated a whole row at a
+time, and the means are divided and written eight at a time: none of it changes any pixel's operations.
 """
 
 from cython.parallel cimport prange
@@ -23,11 +23,56 @@ cdef extern from *:
     """
     void prefetch "gilkit_prefetch" (const void *address) noexcept nogil
 
+
+cdef extern from *:
+    """
+    #if defined(__SSE2__) || defined(_M_X64)
+    #include <immintrin.h>
+    #endif
+
+    /* dest[0..8) = src[0..8) / divisor (IEEE divisions, as the twin's), dest 64-byte aligned. With ``stream``
+       the stores bypass the caches: no read of the lines they fill, no eviction of rows still to be read. */
+    static inline void gilkit_store_eight_quotients(double *dest, const double *src, double divisor, int stream)
+    {
+    #if defined(__AVX512F__)
+        __m512d q = _mm512_div_pd(_mm512_loadu_pd(src), _mm512_set1_pd(divisor));
+        if (stream) _mm512_stream_pd(dest, q); else _mm512_store_pd(dest, q);
+    #elif defined(__AVX__)
+        for (int k = 0; k < 8; k += 4) {
+            __m256d q = _mm256_div_pd(_mm256_loadu_pd(src + k), _mm256_set1_pd(divisor));
+            if (stream) _mm256_stream_pd(dest + k, q); else _mm256_store_pd(dest + k, q);
+        }
+    #elif defined(__SSE2__) || defined(_M_X64)
+        for (int k = 0; k < 8; k += 2) {
+            __m128d q = _mm_div_pd(_mm_loadu_pd(src + k), _mm_set1_pd(divisor));
+            if (stream) _mm_stream_pd(dest + k, q); else _mm_store_pd(dest + k, q);
+        }
+    #else
+        for (int k = 0; k < 8; k++)
+            dest[k] = src[k] / divisor;
+    #endif
+    }
+
+    /* Streamed stores are not ordered with later ones: fence them before another thread may read. */
+    static inline void gilkit_streamed_stores_done(void)
+    {
+    #if defined(__SSE2__) || defined(_M_X64)
+        _mm_sfence();
+    #endif
+    }
+    """
+    void store_eight_quotients "gilkit_store_eight_quotients" (
+        double *dest, const double *src, double divisor, bint stream) noexcept nogil
+    void streamed_stores_done "gilkit_streamed_stores_done" () noexcept nogil
+
 cdef enum:
     ROWS_AT_ONCE = 8
     POLL_EVERY = 1 << 16  # values summed between two looks at the cancel flag (a window can be huge)
     # Rows read a window this large ago (and the results written since) have left a core's L2 cache.
     FAR_WINDOW_BYTES = 1 << 18
+    # The means of an image this large are written past the caches (a smaller one's reader may find it
+    # there).
+    STREAMED_IMAGE_BYTES = 1 << 23
 
 
 cdef inline Py_ssize_t _clamp(Py_ssize_t k, Py_ssize_t size) noexcept nogil:
@@ -77,7 +122,10 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
     cdef double *dest
     cdef const char *entering
     cdef const char *leaving
-    cdef Py_ssize_t start, rows, g, j, k, entering_bytes, leaving_bytes
+    cdef Py_ssize_t start, rows, g, j, jb, k, entering_bytes, leaving_bytes, blocks_end
+    cdef Py_ssize_t block[ROWS_AT_ONCE]
+    cdef bint aligned = <size_t> out % sizeof(double) == 0
+    cdef bint stream = height * width * <Py_ssize_t> sizeof(double) >= STREAMED_IMAGE_BYTES
     cdef bint far = window * width * <Py_ssize_t> sizeof(double) >= FAR_WINDOW_BYTES
     cdef bint nonfinite = False
     start = row_start
@@ -101,16 +149,18 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
                              start + g, start + g == row_start, cancel)
             for j in range(width):  # before the row is overwritten
                 carried[radius + j] = sums[(rows - 1) * padded + radius + j]
-            # The rows' running sums advance together (independent chains the CPU overlaps), pixel j's
-            # sum written where the value that just left its window was (p[j - 1]), pixel 0's kept aside:
-            # no other buffer, so the eight chains need no more registers than they have.
+            # The rows' running sums advance together (independent chains the CPU overlaps), the first
+            # ones too (a wide window's 2r+1 additions a row), pixel j's sum written where the value that
+            # just left its window was (p[j - 1]), pixel 0's kept aside: no other buffer, so the eight
+            # chains need no more registers than they have.
             for g in range(ROWS_AT_ONCE):
-                p = sums + g * padded
                 run[g] = 0.0
-                for k in range(window):
-                    if k % POLL_EVERY == POLL_EVERY - 1 and cancelled(cancel):
-                        return False
-                    run[g] = run[g] + p[k]
+            for k in range(window):
+                if k % POLL_EVERY == POLL_EVERY - 1 and cancelled(cancel):
+                    return False
+                for g in range(ROWS_AT_ONCE):
+                    run[g] = run[g] + sums[g * padded + k]
+            for g in range(ROWS_AT_ONCE):
                 first[g] = run[g]
             # The next group's entering rows follow one another in memory, and so do its leaving rows
             # (a far window's are out of the L2 cache by now): they are asked for now, a cache line a
@@ -119,23 +169,38 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
             leaving = <const char *> (image + max(start + ROWS_AT_ONCE - radius - 1, 0) * width)
             entering_bytes = (image + height * width - <const double *> entering) * sizeof(double)
             leaving_bytes = (image + height * width - <const double *> leaving) * sizeof(double) if far else 0
-            for j in range(1, width):
-                if 64 * j < entering_bytes:
-                    prefetch(entering + 64 * j)
-                if 64 * j < leaving_bytes:
-                    prefetch(leaving + 64 * j)
-                for g in range(ROWS_AT_ONCE):
-                    p = sums + g * padded
-                    run[g] = (run[g] + p[j + window - 1]) - p[j - 1]
-                    p[j - 1] = run[g]
+            # Every 8 steps each row's next 8 means are divided and written, a 64-byte aligned block
+            # (row g's from column block[g] in 1..8 on) at least 9 columns behind the sums, whose stores
+            # have reached the cache by then: the divisions and the writes to memory overlap the
+            # additions. The columns before the first block and after the last are written below.
+            for g in range(rows):
+                block[g] = 1 + (64 - <size_t> (out + (start + g) * width + 1) % 64) % 64 // 8 if aligned else width
+            for jb in range(1, width, 8):
+                for j in range(jb, min(jb + 8, width)):
+                    if 64 * j < entering_bytes:
+                        prefetch(entering + 64 * j)
+                    if 64 * j < leaving_bytes:
+                        prefetch(leaving + 64 * j)
+                    for g in range(ROWS_AT_ONCE):
+                        p = sums + g * padded
+                        run[g] = (run[g] + p[j + window - 1]) - p[j - 1]
+                        p[j - 1] = run[g]
+                if aligned and jb >= 17 and jb + 7 < width:
+                    for g in range(rows):
+                        k = block[g] + jb - 17
+                        store_eight_quotients(out + (start + g) * width + k, sums + g * padded + k - 1, count, stream)
+            blocks_end = 8 * max(0, (width - 1) // 8 - 2)  # the columns those blocks covered
             for g in range(rows):
                 nonfinite |= not isfinite(run[g])
                 p = sums + g * padded
                 dest = out + (start + g) * width
                 dest[0] = first[g] / count
-                for j in range(1, width):
+                for j in range(1, min(block[g], width)):
+                    dest[j] = p[j - 1] / count
+                for j in range(block[g] + blocks_end, width):
                     dest[j] = p[j - 1] / count
         start += ROWS_AT_ONCE
+    streamed_stores_done()
     return nonfinite
 
 

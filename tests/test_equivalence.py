@@ -69,6 +69,41 @@ def test_box_blur_twins_agree(image, radius, impl, workers):
 
 
 @settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(24, 90)), elements=finite),
+       st.integers(0, 40), compiled)
+def test_box_blur_twins_agree_on_rows_wide_enough_for_blocks_of_means(image, radius, impl):
+    # From 25 columns on, the native loop writes the means eight at a time into 64-byte aligned blocks,
+    # each row's from its own column on (rows of an odd number of values start at different offsets).
+    expected = gilkit.box_blur(image, radius, impl="python")
+    assert same_bits(gilkit.box_blur(image, radius, impl=impl), expected)
+
+
+def _blur_rows(impl, image, out, radius, rows, release_gil=True):
+    height, width = image.shape
+    module = gilkit._implementations.kernel_module(impl, "blur")
+    extra = {} if impl == "python" else {"release_gil": release_gil}
+    module.box_blur_rows(image.reshape(-1), out, height, width, radius, *rows, NOT_CANCELLED, **extra)
+    return out.reshape(height, width)[rows[0]:rows[1]]
+
+
+@pytest.mark.parametrize("release_gil", [True, False], ids=["nogil", "gil"])
+def test_box_blur_twins_agree_where_the_means_bypass_the_caches(release_gil):
+    # An image of 8 MiB or more has its means stored past the caches; the twin computes a few rows of it.
+    image = np.random.default_rng(8).normal(size=(1030, 1031))
+    for rows in [(0, 9), (500, 517), (1020, 1030)]:
+        native = _blur_rows("native", image, np.empty(image.size), 3, rows, release_gil)
+        assert same_bits(native, _blur_rows("python", image, np.zeros(image.size), 3, rows))
+
+
+def test_box_blur_native_rows_into_an_unaligned_buffer_agree_with_the_twin():
+    image = np.random.default_rng(9).normal(size=(10, 40))
+    out = np.frombuffer(np.zeros(image.nbytes + 1, dtype=np.uint8)[1:], dtype=np.float64)
+    assert not out.flags.aligned
+    native = _blur_rows("native", image, out, 2, (0, 10))
+    assert same_bits(native, _blur_rows("python", image, np.zeros(image.size), 2, (0, 10)))
+
+
+@settings(max_examples=40, deadline=None)
 @given(hnp.arrays(np.float64, st.integers(0, 300), elements=any_doubles), compiled, workers)
 def test_sum_squares_twins_agree(values, impl, workers):
     assert same_bits(gilkit.sum_squares(values, impl=impl, workers=workers), gilkit.sum_squares(values, impl="python"))

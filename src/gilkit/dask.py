@@ -176,7 +176,7 @@ def box_blur(image: ArrayLike, radius: int, *, impl: Impl = "native") -> da.Arra
     nearest-edge boundaries: the kernel's clamped edges).
 
     Bit for bit the in-memory result when the array is one chunk across and each row chunk but the last
-    is a multiple of ``gilkit.kernels.blur_rows_per_chunk(radius)`` (64 rows for radii up to 15): then every
+    is a multiple of ``gilkit.kernels.blur_rows_per_chunk(radius)`` (64 rows for radii up to 7): then every
     running sum restarts where the kernel restarts it. Otherwise the sums restart elsewhere, and values
     may differ in their last bits, by about 1e-15 of the magnitudes in the window (within 1e-12 relative
     for data of one sign).
