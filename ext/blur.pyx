@@ -175,6 +175,7 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
             # additions. The columns before the first block and after the last are written below.
             for g in range(rows):
                 block[g] = 1 + (64 - <size_t> (out + (start + g) * width + 1) % 64) % 64 // 8 if aligned else width
+            blocks_end = 0  # the columns the blocks have covered, the same for every row
             for jb in range(1, width, 8):
                 for j in range(jb, min(jb + 8, width)):
                     if 64 * j < entering_bytes:
@@ -189,7 +190,7 @@ cdef bint _blur_chunk(const double *image, double *out, Py_ssize_t height, Py_ss
                     for g in range(rows):
                         k = block[g] + jb - 17
                         store_eight_quotients(out + (start + g) * width + k, sums + g * padded + k - 1, count, stream)
-            blocks_end = 8 * max(0, (width - 1) // 8 - 2)  # the columns those blocks covered
+                    blocks_end += 8
             for g in range(rows):
                 nonfinite |= not isfinite(run[g])
                 p = sums + g * padded

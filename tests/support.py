@@ -16,7 +16,7 @@ from gilkit._environment import NO_EXTENSIONS_ENV, extensions_disabled
 from gilkit._registry import WORKLOADS
 
 __all__ = ["BAD_CALLS", "CALIBRATED_CALL_SECONDS", "FREE_THREADED", "IMAGE", "SMALL_PROBLEMS", "gil_enabled",
-           "gilkit_cli", "needs_native", "needs_two_cpus", "shared_memory_segments"]
+           "gilkit_cli", "needs_native", "needs_two_cpus", "shared_memory_segments", "unaligned"]
 
 FREE_THREADED = free_threaded_build()
 
@@ -100,3 +100,12 @@ def shared_memory_segments():
     """The names of the POSIX shared-memory segments that multiprocessing made and that exist now."""
     shm = Path("/dev/shm")
     return {p.name for p in shm.iterdir() if p.name.startswith("psm_")} if shm.is_dir() else set()
+
+
+def unaligned(values):
+    """The same values at an odd address (as Dask's transfers can deliver them)."""
+    raw = np.zeros(values.nbytes + 1, dtype=np.uint8)
+    moved = np.frombuffer(raw[1:], dtype=values.dtype)
+    moved[...] = values
+    assert not moved.flags.aligned
+    return moved

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from reference import same_bits
-from support import needs_native
+from support import needs_native, unaligned
 
 import gilkit
 
@@ -61,45 +61,34 @@ any_doubles = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
 @settings(max_examples=40, deadline=None)
-@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=12), elements=any_doubles),
-       st.integers(0, 4), compiled, workers)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 90)), elements=any_doubles),
+       st.integers(0, 40), compiled, workers)
 def test_box_blur_twins_agree(image, radius, impl, workers):
+    # From 25 columns on, the native loop writes the means eight at a time into 64-byte aligned blocks,
+    # each row's from its own column on (rows of an odd number of values start at different offsets).
     expected = gilkit.box_blur(image, radius, impl="python")
     assert same_bits(gilkit.box_blur(image, radius, impl=impl, workers=workers), expected)
 
 
-@settings(max_examples=40, deadline=None)
-@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(24, 90)), elements=finite),
-       st.integers(0, 40), compiled)
-def test_box_blur_twins_agree_on_rows_wide_enough_for_blocks_of_means(image, radius, impl):
-    # From 25 columns on, the native loop writes the means eight at a time into 64-byte aligned blocks,
-    # each row's from its own column on (rows of an odd number of values start at different offsets).
-    expected = gilkit.box_blur(image, radius, impl="python")
-    assert same_bits(gilkit.box_blur(image, radius, impl=impl), expected)
-
-
-def _blur_rows(impl, image, out, radius, rows, release_gil=True):
+def _blur_rows(impl, image, out, radius, rows):
     height, width = image.shape
-    module = gilkit._implementations.kernel_module(impl, "blur")
-    extra = {} if impl == "python" else {"release_gil": release_gil}
-    module.box_blur_rows(image.reshape(-1), out, height, width, radius, *rows, NOT_CANCELLED, **extra)
+    box_blur_rows = gilkit._implementations.chunk_function(impl, "blur", "box_blur_rows")
+    box_blur_rows(image.reshape(-1), out, height, width, radius, *rows, NOT_CANCELLED)
     return out.reshape(height, width)[rows[0]:rows[1]]
 
 
-@pytest.mark.parametrize("release_gil", [True, False], ids=["nogil", "gil"])
-def test_box_blur_twins_agree_where_the_means_bypass_the_caches(release_gil):
+@pytest.mark.parametrize("impl", ["native", "native-gil"])
+def test_box_blur_twins_agree_where_the_means_bypass_the_caches(impl):
     # An image of 8 MiB or more has its means stored past the caches; the twin computes a few rows of it.
     image = np.random.default_rng(8).normal(size=(1030, 1031))
     for rows in [(0, 9), (500, 517), (1020, 1030)]:
-        native = _blur_rows("native", image, np.empty(image.size), 3, rows, release_gil)
+        native = _blur_rows(impl, image, np.empty(image.size), 3, rows)
         assert same_bits(native, _blur_rows("python", image, np.zeros(image.size), 3, rows))
 
 
 def test_box_blur_native_rows_into_an_unaligned_buffer_agree_with_the_twin():
     image = np.random.default_rng(9).normal(size=(10, 40))
-    out = np.frombuffer(np.zeros(image.nbytes + 1, dtype=np.uint8)[1:], dtype=np.float64)
-    assert not out.flags.aligned
-    native = _blur_rows("native", image, out, 2, (0, 10))
+    native = _blur_rows("native", image, unaligned(np.zeros(image.size)), 2, (0, 10))
     assert same_bits(native, _blur_rows("python", image, np.zeros(image.size), 2, (0, 10)))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import reference
 from reference import same_bits
-from support import needs_native
+from support import needs_native, unaligned
 
 import gilkit
 from gilkit._python.primes import L1_BLOCK_BYTES
@@ -184,15 +184,6 @@ def test_box_blur_nan_and_infinity_stay_inside_their_windows(impl, workers, radi
     assert np.isnan(direct).sum() == {2: 25 + 4 * 3, 5: 189}[radius]
     finite = np.isfinite(direct)
     assert np.allclose(blurred[finite], direct[finite], rtol=0, atol=1e-12 * np.abs(image[np.isfinite(image)]).max())
-
-
-def unaligned(values):
-    """The same values at an odd address (as Dask's transfers can deliver them)."""
-    raw = np.zeros(values.nbytes + 1, dtype=np.uint8)
-    moved = np.frombuffer(raw[1:], dtype=values.dtype)
-    moved[...] = values
-    assert not moved.flags.aligned
-    return moved
 
 
 @pytest.mark.parametrize(
