@@ -33,13 +33,15 @@ def main():
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
                 for _ in range(gilkit.usable_cpus() if load else 0)]
     try:
-        rows = [["code", "one call", "2 threads", "CPU/wall", "heartbeat ms", "GIL share ms (p50/p90)",
-                 "control ms", "verdict"]]
+        rows = [["code", "one call", "2 threads", "CPU/wall", "GIL sampler (2 threads)", "heartbeat ms",
+                 "GIL share ms (p50/p90)", "control ms", "verdict"]]
         for label, fn in CASES.items():
             report = gilkit.probe(fn, workers=(1, 2), rounds=5, label=label)
             two = report.scaling[-1]
             rows.append([label, f"{report.call_median_s * 1e3:.1f} ms", f"{two.speedup_best:.2f}x",
-                         f"{two.cpu_per_wall:.2f}", f"{report.heartbeat_median_ms:.2f}",
+                         f"{two.cpu_per_wall:.2f}",
+                         "not read" if report.gil_reading is None else report.gil_reading.brief(),
+                         f"{report.heartbeat_median_ms:.2f}",
                          f"{report.gil_median_ms:.2f} / {report.gil_p90_ms:.2f}",
                          f"{report.control_median_ms:.2f}", report.verdict.text])
     finally:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from gilkit.report import cell_verdict, reading_brief
 from gilkit.report import load as load_report
 
 RESULTS = Path(__file__).parent / "results"
@@ -12,12 +13,14 @@ def load(name):
     return load_report(str(path)) if path.exists() else None
 
 
-def speedup_with_heartbeat(cell):
+def speedup_with_reading(cell, gil):
+    """The speedup with its interval where the run has one, the verdict, and the reading it rests on."""
     if cell is None or cell.speedup is None:
         return "–"
-    beat = cell.heartbeat_median_ms
-    text = f"{cell.speedup:.2f}× (best {cell.speedup_best:.2f}×)"
-    return f"{text}, heartbeat {beat:.2f} ms" if beat == beat else text  # NaN: no beat
+    interval = "" if cell.speedup_low is None else f" ({cell.speedup_low:.2f}–{cell.speedup_high:.2f})"
+    found = cell_verdict(cell, gil)
+    verdict = "" if found is None else f", {found.finding}"
+    return f"{cell.speedup:.2f}×{interval}{verdict}, {reading_brief(cell)}"
 
 
 def table(header, rows):
@@ -29,7 +32,8 @@ def threads_table(report):
     c = report.index()
     return table(
         ["kernel", "native", "native-gil", "python"],
-        [[k] + [speedup_with_heartbeat(c.get((k, impl, "threads", 2))) for impl in ("native", "native-gil", "python")]
+        [[k] + [speedup_with_reading(c.get((k, impl, "threads", 2)), report.gil_enabled)
+                for impl in ("native", "native-gil", "python")]
          for k in report.kernels()],
     )
 

@@ -17,8 +17,8 @@ import time
 import gilkit
 from gilkit._build import build_label
 from gilkit._text import aligned
+from gilkit._thread_runs import run_on_threads
 from gilkit.gil_timeline import DEFAULT_INTERVAL, record_gil
-from gilkit.probing import run_on_threads
 
 PAIRS = 60
 CASES = {

@@ -3,6 +3,7 @@
 import io
 import json
 import re
+import statistics
 import subprocess
 import sys
 
@@ -10,10 +11,12 @@ import pytest
 from support import gilkit_cli
 
 import gilkit
+from gilkit.gil_timeline import gil_unreadable_reason
 from gilkit.report import _COLOURS, FORMAT_VERSION, Report, ReportError, cell_verdict, format_matrix, wants_colour
 
 RESULT_FIELDS = {"kernel", "impl", "mode", "workers", "size", "repeats", "times_s", "median_s", "throughput",
-                 "speedup", "speedup_best", "efficiency", "vs_python", "heartbeat_median_ms", "heartbeat_max_ms"}
+                 "speedup", "speedup_low", "speedup_high", "speedup_best", "efficiency", "vs_python",
+                 "heartbeat_median_ms", "heartbeat_max_ms", "gil_reading", "others_busy", "flag"}
 META_FIELDS = {"python", "build", "gil_enabled", "cpus_usable", "cpu_count", "switch_interval", "gilkit_version",
                "numpy_version", "cpu_model", "date"}
 
@@ -43,11 +46,16 @@ def test_bench_json_has_every_documented_field(quick_report):
     assert len(report["results"]) == 4
     for r in report["results"]:
         assert RESULT_FIELDS <= set(r)
-        assert r["repeats"] == len(r["times_s"]) >= 2
+        assert r["repeats"] == len(r["times_s"]) >= 6  # the fewest rounds whose median has a 95% interval
         assert r["median_s"] > 0 and r["throughput"] > 0
     one, two = (r for r in report["results"] if r["kernel"] == "count_primes")
     assert one["speedup"] == 1.0 and one["efficiency"] == 1.0
-    assert two["speedup"] == pytest.approx(one["median_s"] / two["median_s"])
+    assert two["speedup"] == pytest.approx(statistics.median(a / b for a, b in zip(one["times_s"], two["times_s"],
+                                                                                    strict=True)))
+    assert two["speedup_low"] <= two["speedup"] <= two["speedup_high"]
+    assert one["gil_reading"] is None  # read on the most workers only
+    if gilkit.NATIVE_AVAILABLE and gil_unreadable_reason() is None:
+        assert len(two["gil_reading"]["held_shares"]) == 2 and two["gil_reading"]["free_share"] < 0.5  # python
     assert two["efficiency"] == pytest.approx(two["speedup"] / 2)
     assert two["speedup_best"] == pytest.approx(min(one["times_s"]) / min(two["times_s"]))
 
@@ -59,7 +67,11 @@ def test_bench_prints_the_compact_matrix_in_80_columns(quick_report):
     two = {r["kernel"]: r for r in report["results"] if r["workers"] == 2}
     for kernel in ("count_primes", "sum_squares"):
         row = next(line for line in lines if line.startswith(kernel))
-        assert row.split()[1] == f"{two[kernel]['speedup']:.2f}x"
+        mark = "!" if two[kernel]["flag"] else "~" if Report.from_json(report).index()[
+            (kernel, "python", "threads", 2)].wide else ""
+        assert row.split()[1] == f"{mark}{two[kernel]['speedup']:.2f}x"
+        reading = lines[lines.index(row) + 1].split()
+        assert reading[0] in ("held", "heartbeat")  # the pure-Python twin holds the GIL
     assert max(map(len, lines)) <= 80
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
     assert "throughput/s" not in result.stdout
@@ -112,6 +124,22 @@ def test_a_version_1_report_is_read_without_the_fields_it_did_not_have():
     assert cell.heartbeat_median_ms == 0.1 and cell.gil_median_ms != cell.gil_median_ms  # NaN: unknown then
     with pytest.raises(ReportError, match="has no .heartbeat_control_median_ms"):  # version 2 must have it
         Report.from_json({**old, "version": 2})
+
+
+def test_a_version_2_report_is_read_without_the_interval_the_reading_the_load_and_the_flag():
+    cell = Report.from_json({"version": 2, "meta": {"build": "x"}, "results": [GOOD_CELL]}).cells[0]
+    assert (cell.gil_reading, cell.others_busy, cell.speedup_low, cell.speedup_high, cell.flag) == (None,) * 5
+    with pytest.raises(ReportError, match="has no .gil_reading"):  # version 3 must have it
+        Report.from_json({"version": 3, "meta": {"build": "x"}, "results": [GOOD_CELL]})
+
+
+@pytest.mark.parametrize("reading", [[], {"free_share": 0.5}, {"free_share": "x", "held_shares": [], "wait": {}}],
+                         ids=["not-an-object", "no-wait", "a-word-for-a-share"])
+def test_a_bad_gil_reading_is_refused_by_name(reading):
+    cell = {**GOOD_CELL, "gil_reading": reading, "others_busy": None, "speedup_low": None, "speedup_high": None,
+            "flag": None}
+    with pytest.raises(ReportError, match=r"results\[0\] has no valid 'gil_reading'"):
+        Report.from_json({"version": 3, "meta": {"build": "x"}, "results": [cell]})
 
 
 def test_compare_prints_two_runs_side_by_side(quick_report, tmp_path):

@@ -17,9 +17,13 @@ import pytest
 from support import gil_enabled, needs_native
 
 import gilkit
+from gilkit import bench
 from gilkit._implementations import chunk_function
+from gilkit._registry import WORKLOADS
 from gilkit._steady import INSIDE, chunk_max_iter
+from gilkit.gil_timeline import gil_unreadable_reason
 from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
+from gilkit.verdict import RELEASED_FREE_SHARE, Evidence, verdict
 
 WIDTH = 1000
 
@@ -79,3 +83,21 @@ def test_heartbeat_lateness_shows_who_holds_the_gil(impl):
     else:
         # The twin's bytecode hands the GIL over when asked, after the switch interval.
         assert probe.median_ms > 0.25 * 1000 * sys.getswitchinterval(), probe
+
+
+@needs_native
+@pytest.mark.skipif(gil_unreadable_reason() is not None, reason=f"the GIL is not read here: {gil_unreadable_reason()}")
+@pytest.mark.parametrize("impl, finding", [("native", "releases"), ("native-gil", "hands over"),
+                                           ("python", "hands over")])
+def test_the_bench_reads_each_impls_gil_on_two_workers_and_gives_its_word(impl, finding):
+    """The bench's GIL column, as it reads it: the shares come from the sampler, so busy CPUs (which only
+    stretch every state alike) leave the word as it is."""
+    workload = WORKLOADS["mandelbrot"]
+    reading = bench.read_gil(workload.problem(workload.size(impl, quick=True)), impl, "threads", 2)
+    found = verdict(Evidence(reading.wait, reading))
+    assert found.finding == finding, found
+    assert len(reading.held_shares) == 2  # each worker's share: both ran chunks
+    if finding == "releases":
+        assert reading.free_share >= RELEASED_FREE_SHARE and reading.brief().startswith("GIL free")
+    else:
+        assert reading.free_share < RELEASED_FREE_SHARE and reading.brief().startswith("held")

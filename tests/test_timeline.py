@@ -20,9 +20,9 @@ import gilkit
 from gilkit._durations import Durations
 from gilkit._implementations import NATIVE_AVAILABLE, native_module
 from gilkit._steady import INSIDE, chunk_max_iter
+from gilkit._thread_runs import run_on_threads
 from gilkit.gil_timeline import Stretch, ThreadLane
 from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
-from gilkit.probing import run_on_threads
 
 WIDTH = 1000
 #: A sample's GIL read happens within 20 us of its time stamp (ext/gil_sampler.c takes it again otherwise).

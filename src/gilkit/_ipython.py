@@ -15,8 +15,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 
 from . import _validate
+from ._statements import StatementError, compile_statement
 from .gil_timeline import GilTimeline, checked_interval, record_gil, timeline_statement
-from .probing import ProbeReport, StatementError, compile_statement, probe_statement
+from .probing import ProbeReport, probe_statement
 
 
 @magics_class

@@ -32,6 +32,8 @@ class Problem:
     call: Callable[..., Any]
     #: How many items (pixels, numbers, samples, values) one call processes: throughput = items / time.
     items: int
+    #: The bytes of the arrays one call reads and writes (0: it works in a core's cache whatever its size).
+    data_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Workload:
 
 def _mandelbrot(rows: int) -> Problem:
     width = rows * 4 // 3
-    return Problem(lambda **how: kernels.mandelbrot(width, rows, max_iter=256, **how), width * rows)
+    return Problem(lambda **how: kernels.mandelbrot(width, rows, max_iter=256, **how), width * rows, 4 * width * rows)
 
 
 def _count_primes(n: int) -> Problem:
@@ -73,18 +75,18 @@ def _estimate_pi(samples: int) -> Problem:
 
 def _box_blur(side: int) -> Problem:
     image = np.random.default_rng(0).random((side, side))
-    return Problem(lambda **how: kernels.box_blur(image, 3, **how), side * side)
+    return Problem(lambda **how: kernels.box_blur(image, 3, **how), side * side, 2 * image.nbytes)
 
 
 def _sum_squares(length: int) -> Problem:
     values = np.random.default_rng(0).random(length)
-    return Problem(lambda **how: kernels.sum_squares(values, **how), length)
+    return Problem(lambda **how: kernels.sum_squares(values, **how), length, values.nbytes)
 
 
 WORKLOADS: dict[str, Workload] = {
     w.kernel: w
     for w in [
-        Workload("mandelbrot", kernels.MANDELBROT_PLAN, "pixels", _mandelbrot, (1800, 900), (240, 120),
+        Workload("mandelbrot", kernels.MANDELBROT_PLAN, "pixels", _mandelbrot, (1800, 900), (240, 80),
                  small_size=24),
         Workload("count_primes", kernels.PRIMES_PLAN, "numbers", _count_primes, (500_000_000, 150_000_000),
                  (8_000_000, 2_000_000), small_size=600_000),

@@ -253,7 +253,8 @@ def _shell(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _probe(args: argparse.Namespace) -> int:
-    from .probing import StatementError, probe_statement
+    from ._statements import StatementError
+    from .probing import probe_statement
 
     try:
         found = probe_statement(args.statement, setup="\n".join(args.setup), workers=args.workers,
@@ -266,8 +267,8 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 def _timeline(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from ._statements import StatementError
     from .gil_timeline import timeline_statement
-    from .probing import StatementError
 
     if args.output:
         _require_matplotlib(parser, "-o")
@@ -364,11 +365,11 @@ def _require_matplotlib(parser: argparse.ArgumentParser, option: str) -> None:
         parser.error(f"{option} needs matplotlib: pip install 'gilkit[plot]'")
 
 
-def _progress(done: int, total: int, key: tuple[str, ...] | None) -> None:
+def _progress(done: int, total: int, step: str | None) -> None:
     bar = "#" * (20 * done // total) + "." * (20 - 20 * done // total)
-    label = " ".join(key) if key else "done"
-    end = "\n" if key is None else ""
+    label = step or "done"
+    end = "\n" if step is None else ""
     if sys.stderr.isatty():
         print(f"\r[{bar}] {done}/{total} {label:<48}", end=end, file=sys.stderr, flush=True)
-    elif key is not None:
+    elif step is not None:
         print(f"[{bar}] {done}/{total} {label}", file=sys.stderr, flush=True)

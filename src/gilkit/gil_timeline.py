@@ -48,9 +48,11 @@ import numpy as np
 from . import _executor, _implementations, _validate
 from ._build import build_label, gil_enabled
 from ._durations import Durations
+from ._statements import StatementError, compile_statement
+from ._text import json_ready
+from ._thread_runs import run_on_threads
 from .heartbeat import HeartbeatProbe
-from .probing import StatementError, compile_statement, json_ready, run_on_threads
-from .verdict import Evidence, GilWait, Verdict, verdict
+from .verdict import Evidence, GilReading, GilWait, Verdict, verdict
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -226,8 +228,21 @@ class GilTimeline:
         p90 = _weighted_quantile(self._held_while_waited_s(cpu_time=True), weights, 0.9)
         return GilWait(1000 * median, 1000 * p90, meter="timeline")
 
-    def verdict(self) -> Verdict:
-        return verdict(Evidence(self.gil_wait(), gil=self.gil_read or self.heartbeat is not None))
+    def reading(self, workers: Iterable[int] | None = None) -> GilReading | None:
+        """What the sampler read of the GIL, for a verdict: its free share, each worker's share holding it
+        (``workers``: native thread ids; by default every lane), switches and waits. None where the GIL
+        was not read."""
+        if not self.gil_read or not self.samples:
+            return None
+        chosen = None if workers is None else set(workers)
+        held = tuple(lane.share("holding") for lane in self.lanes if chosen is None or lane.tid in chosen)
+        return GilReading(self.free_share or 0.0, held, self.switches or 0, self.duration_s, self.gil_wait())
+
+    def verdict(self, workers: Iterable[int] | None = None) -> Verdict:
+        """The verdict on the sampler's reading (``workers`` as for reading()), or on the heartbeat's where
+        the GIL could not be read."""
+        return verdict(Evidence(self.gil_wait(), reading=self.reading(workers),
+                                gil=self.gil_read or self.heartbeat is not None))
 
     def figures(self) -> dict[str, Any]:
         """Every figure as plain JSON-able values (`gilkit timeline --json`); None where not measured."""
@@ -353,6 +368,21 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
 
 
 _recording = threading.Lock()  # one recording at a time: the GIL and the executor's chunk log are per process
+
+
+def gil_unreadable_reason() -> str | None:
+    """None where a recording can read the GIL now; else why not, in words (no compiled extension, not
+    Linux, a CPython whose GIL layout is not compiled in, no GIL enabled, or a recording already running):
+    then the heartbeats (gilkit.heartbeat) judge the GIL instead."""
+    if not _implementations.NATIVE_AVAILABLE:
+        return f"no compiled extension: {_implementations.NATIVE_UNAVAILABLE_REASON}"
+    if not gil_enabled():
+        return "no GIL is enabled"
+    sampler_module = _implementations.native_module("_gilsampler")
+    why = sampler_module.threads_unreadable_reason() or sampler_module.gil_unreadable_reason()
+    if why is None and _recording.locked():
+        return "a GIL timeline is already recording in this process"
+    return why
 
 
 def checked_interval(interval: object) -> float:

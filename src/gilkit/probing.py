@@ -2,15 +2,16 @@
 
 The callable is timed like ``timeit`` (a warm-up call, then batches of calls long enough to time, the
 rounds interleaved across worker counts, best and median), alone on one thread and as N copies on N
-threads, with the two heartbeats of gilkit.heartbeat running during the one-thread rounds. The report
-gives the time of one call, the speedup of N calls on N threads over N calls in a row, CPU time per
-wall time, the heartbeat lateness (and the GIL's share of it), and a verdict in words with its evidence.
+threads, with the two heartbeats of gilkit.heartbeat running during the one-thread rounds. Then one more
+round on N threads runs under the GIL sampler (gilkit.gil_timeline), apart from the timed rounds. The
+report gives the time of one call, the speedup of N calls on N threads over N calls in a row, CPU time
+per wall time, the sampler's reading of the GIL (where it can be read), the heartbeat lateness (and the
+GIL's share of it: the verdict's evidence where the GIL cannot be read, a second opinion elsewhere), and
+a verdict in words with its evidence.
 """
 
 import functools
-import math
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -20,9 +21,12 @@ from . import _validate
 from ._build import build_label
 from ._cpus import usable_cpus
 from ._durations import Durations
-from ._text import aligned
+from ._statements import StatementError, compile_statement
+from ._text import aligned, json_ready
+from ._thread_runs import ThreadRun, run_on_threads
+from .gil_timeline import gil_unreadable_reason, record_gil
 from .heartbeat import HeartbeatProbe, gil_share_ms, gil_wait
-from .verdict import Evidence, Verdict, verdict
+from .verdict import Evidence, GilReading, Verdict, verdict
 
 #: A batch of calls lasts at least this long, so that timer and thread start-up costs vanish in it.
 BATCH_SECONDS = 0.2
@@ -62,6 +66,8 @@ class ProbeReport:
     gil_p90_ms: float
     gil_p99_ms: float
     gil_max_ms: float
+    #: The sampler's reading on the most threads (None where the GIL cannot be read: the heartbeats judge).
+    gil_reading: GilReading | None
     verdict: Verdict = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,6 +90,7 @@ class ProbeReport:
             "",
             *aligned(rows),
             "",
+            self._reading_line(),
             f"heartbeat (1 thread): {self.heartbeat_median_ms:.2f} ms median, {self.heartbeat_p99_ms:.2f} p99, "
             f"{self.heartbeat_max_ms:.2f} max late; the GIL's share {self.gil_median_ms:.2f} median, "
             f"{self.gil_p90_ms:.2f} p90, {self.gil_p99_ms:.2f} p99 (control heartbeat {self.control_median_ms:.2f} ms)",
@@ -91,20 +98,13 @@ class ProbeReport:
         ]
         return "\n".join(lines)
 
+    def _reading_line(self) -> str:
+        if self.gil_reading is None:
+            return f"GIL sampler: not read here ({gil_unreadable_reason()}); the heartbeat judges"
+        return f"GIL sampler ({self.scaling[-1].workers} threads): {self.gil_reading}"
+
     def __str__(self) -> str:
         return self.table()
-
-
-def json_ready(value: Any) -> Any:
-    """``value`` with every float that JSON cannot hold (NaN: not measured; infinities), however deep in
-    its dicts and lists, replaced by None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: json_ready(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_ready(item) for item in value]
-    return value
 
 
 def _duration(seconds: float) -> str:
@@ -129,7 +129,7 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
     rounds = _validate.integer("rounds", rounds, minimum=1, maximum=1000)
     call = functools.partial(fn, *args, **kwargs)
     calls = _calls_per_batch(call)
-    runs: dict[int, list[_Run]] = {count: [] for count in counts}
+    runs: dict[int, list[ThreadRun]] = {count: [] for count in counts}
     lateness, control = Durations(), Durations()  # the beats of every round's one-thread run, pooled
     for _ in range(rounds):  # the worker counts interleaved, so a drift of the machine hits them alike
         for count in counts:
@@ -151,7 +151,8 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
         for count in counts
     ]
     most = scaling[-1]
-    found = verdict(Evidence(gil_wait(lateness, control), speedup=most.speedup_best, workers=most.workers,
+    reading = read_gil(call, most.workers, calls, label=label or "probe")
+    found = verdict(Evidence(gil_wait(lateness, control), reading, speedup=most.speedup_best, workers=most.workers,
                              cpu_per_wall=most.cpu_per_wall, cpu_wait_share=most.cpu_wait_share,
                              usable_cpus=usable_cpus(), one_thread_cpu_per_wall=scaling[0].cpu_per_wall))
     return ProbeReport(
@@ -160,8 +161,18 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
         heartbeat_median_ms=lateness.median_ms, heartbeat_p99_ms=lateness.p99_ms, heartbeat_max_ms=lateness.max_ms,
         control_median_ms=control.median_ms, gil_median_ms=gil_share_ms(lateness, control, 0.5),
         gil_p90_ms=gil_share_ms(lateness, control, 0.9), gil_p99_ms=gil_share_ms(lateness, control, 0.99),
-        gil_max_ms=gil_share_ms(lateness, control, 1.0), verdict=found,
+        gil_max_ms=gil_share_ms(lateness, control, 1.0), gil_reading=reading, verdict=found,
     )
+
+
+def read_gil(call: Callable[[], object], count: int, calls: int, *, label: str = "probe") -> GilReading | None:
+    """The sampler's reading of the GIL while ``count`` threads each make ``calls`` calls, in a round of its
+    own (the sampler's CPU time stays out of the timed rounds); None where the GIL cannot be read."""
+    if gil_unreadable_reason() is not None:
+        return None
+    with record_gil(label=label) as recorder:
+        run = run_on_threads(call, count, calls, ready=recorder.wait_until_watched)
+    return recorder.timeline.reading(thread.native_id for thread in run.threads if thread.native_id is not None)
 
 
 def _worker_counts(workers: Iterable[int]) -> list[int]:
@@ -189,92 +200,6 @@ def _calls_per_batch(call: Callable[[], object]) -> int:
             if time.perf_counter() - start >= BATCH_SECONDS:
                 return count
         calls *= 10
-
-
-def _thread_cpu_wait_s() -> float | None:
-    """How long this thread has waited on a run queue for a CPU (Linux), or None."""
-    try:
-        with open("/proc/thread-self/schedstat") as f:
-            return int(f.read().split()[1]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-@dataclass(frozen=True)
-class _Run:
-    """One timed run of ``count`` threads: its wall time, CPU per wall, and share of time spent waiting
-    for a CPU (None where the platform does not say)."""
-
-    wall_s: float
-    cpu_per_wall: float
-    cpu_wait_share: float | None
-    threads: tuple[threading.Thread, ...]
-
-
-def run_on_threads(call: Callable[[], object], count: int, calls: int, *, name: str = "gilkit-probe",
-                   ready: Callable[[tuple[threading.Thread, ...]], object] | None = None) -> _Run:
-    """``count`` threads (named NAME-0, NAME-1, ...), released together, each making ``calls`` calls; the
-    first error is raised once they have all ended. ``ready(threads)`` runs once they have started, before
-    they are released."""
-    start = threading.Barrier(count + 1)
-    errors: list[BaseException] = []
-    waited: list[float | None] = []
-
-    def work() -> None:
-        start.wait()
-        before = _thread_cpu_wait_s()
-        try:
-            for _ in range(calls):
-                call()
-        except BaseException as exc:
-            errors.append(exc)
-        after = _thread_cpu_wait_s()
-        waited.append(None if before is None or after is None else after - before)
-
-    threads = [threading.Thread(target=work, name=f"{name}-{i}", daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    if ready is not None:
-        ready(tuple(threads))
-    cpu_before = time.process_time()
-    wall_before = time.perf_counter()
-    start.wait()
-    for thread in threads:
-        while thread.is_alive():  # join with a timeout: Ctrl-C reaches the main thread within a second
-            thread.join(0.5)
-    wall = time.perf_counter() - wall_before
-    if errors:
-        raise errors[0]
-    known = [w for w in waited if w is not None]
-    return _Run(wall, (time.process_time() - cpu_before) / wall,
-                sum(known) / (count * wall) if len(known) == count else None, tuple(threads))
-
-
-class StatementError(Exception):
-    """A statement or its setup that does not compile or raises: one line says which, and why."""
-
-
-def compile_statement(statement: str, setup: str = "", namespace: dict[str, Any] | None = None) -> Callable[[], None]:
-    """The statement as a function of no arguments, run in ``namespace`` (a new one by default) once the
-    setup has run there. A statement or setup that does not compile, or a setup that raises, raises
-    StatementError with a one-line message."""
-    scope: dict[str, Any] = {"__name__": "__gilkit_probe__"} if namespace is None else namespace
-    code = {}
-    for what, text in (("setup", setup), ("statement", statement)):
-        try:
-            code[what] = compile(text, f"<{what}>", "exec")
-        except SyntaxError as exc:
-            raise StatementError(f"the {what} does not compile: {exc.msg} (line {exc.lineno}): {text!r}") from None
-    try:
-        exec(code["setup"], scope)
-    except Exception as exc:
-        raise StatementError(f"the setup raised {type(exc).__name__}: {exc}") from None
-    body = code["statement"]
-
-    def run() -> None:
-        exec(body, scope)
-
-    return run
 
 
 def probe_statement(statement: str, setup: str = "", namespace: dict[str, Any] | None = None, *,

@@ -2,10 +2,11 @@ r"""A `gilkit bench` report: the model (a :class:`Report` of :class:`Cell`\ s, w
 it is written as), read and written, indexed, and put in words: the compact matrix, the table, the
 findings, two runs side by side. The CLI, the plot and benchmarks/readme_tables.py share it.
 
-The JSON is ``{"version": 2, "meta": {...info()...}, "results": [cell, ...]}``; a cell is one (kernel,
-impl, mode, workers) with its times and derived speedups (:meth:`Cell.to_json`). Version 1 is the same
-without "version" and without each cell's control heartbeat and GIL share (files written before either
-existed): read by version, those are unknown (NaN).
+The JSON is ``{"version": 3, "meta": {...info()...}, "results": [cell, ...]}``; a cell is one (kernel,
+impl, mode, workers) with its times, derived speedups, the sampler's reading of the GIL and what other
+programs took of the CPUs (:meth:`Cell.to_json`). Read by version, what an older file lacks is unknown:
+version 2 has no speedup interval, GIL reading, load or flag (None); version 1 is version 2 without
+"version" and without each cell's control heartbeat and GIL share (NaN).
 """
 
 import json
@@ -13,14 +14,15 @@ import math
 import numbers
 import os
 import statistics
+import textwrap
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TextIO
 
-from ._text import aligned
-from .verdict import Evidence, GilWait, Verdict, verdict
+from ._text import aligned, json_ready
+from .verdict import BUSY_SHARE, INTERVAL_TARGET, Evidence, GilReading, GilWait, Verdict, verdict
 
 #: The version of the JSON that `gilkit bench --json` writes.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 CellKey = tuple[str, str, str, int]
 NAN = float("nan")
@@ -32,8 +34,10 @@ class ReportError(ValueError):
 
 @dataclass
 class Cell:
-    """One (kernel, impl, mode, workers): its problem, its timed calls, its heartbeat, and what is derived
-    from the other cells (speedup over 1 worker, efficiency, throughput relative to the python twin)."""
+    """One (kernel, impl, mode, workers): its problem, its timed calls (round by round, paired with the other
+    worker counts' calls of the same round), its heartbeat, the sampler's reading of the GIL (on the most
+    workers), and what is derived from the other cells (speedup over 1 worker with its interval,
+    efficiency, throughput relative to the python twin)."""
 
     kernel: str
     impl: str
@@ -48,10 +52,19 @@ class Cell:
     #: The control heartbeat's median lateness (waiting for a CPU), and the GIL's share of the median.
     heartbeat_control_median_ms: float = NAN
     gil_median_ms: float = NAN
+    #: The GIL as the sampler read it while these workers ran (None: not read here, or not on this cell).
+    gil_reading: GilReading | None = None
+    #: The share of the usable CPUs that other programs took while the cell was timed (None: unknown).
+    others_busy: float | None = None
+    #: The median of the paired ratios 1-worker time / this cell's time, and its 95% interval.
     speedup: float | None = None
+    speedup_low: float | None = None
+    speedup_high: float | None = None
     speedup_best: float | None = None
     efficiency: float | None = None
     vs_python: float | None = None
+    #: Why the speedup is not to be read as it stands (it broke a physical bound twice); None: it can be.
+    flag: str | None = None
 
     @property
     def key(self) -> CellKey:
@@ -70,12 +83,19 @@ class Cell:
         """Items per second at the median time."""
         return self.items / self.median_s
 
+    @property
+    def wide(self) -> bool:
+        """Whether the speedup's interval stayed wider than +/- INTERVAL_TARGET of it."""
+        if self.speedup is None or self.speedup_low is None or self.speedup_high is None:
+            return False
+        return (self.speedup_high - self.speedup_low) / 2 > INTERVAL_TARGET * self.speedup
+
     def to_json(self) -> dict[str, Any]:
         """The JSON record, with the derived repeats, median and throughput; an unknown figure (a heartbeat
         with no beats in a very short call) is null, never NaN."""
         data = asdict(self)
         data.update(repeats=self.repeats, median_s=self.median_s, throughput=self.throughput)
-        return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in data.items()}
+        return json_ready(data)
 
     @classmethod
     def from_json(cls, data: object, version: int) -> "Cell":
@@ -85,8 +105,8 @@ class Cell:
         values: dict[str, Any] = {}
         for spec in fields(cls):
             if spec.name not in data:
-                if version < 2 and spec.name in _SINCE_VERSION_2:
-                    continue  # unknown then: NaN
+                if version < 2 and spec.name in _SINCE_VERSION_2 or version < 3 and spec.name in _SINCE_VERSION_3:
+                    continue  # unknown then: the default, NaN or None
                 raise ReportError(f"has no {spec.name!r}")
             values[spec.name] = _checked_field(spec.name, data[spec.name])
         cell = cls(**values)
@@ -95,19 +115,25 @@ class Cell:
         return cell
 
 
-#: The fields a version-1 cell does not have.
+#: The fields a version-1 cell does not have, and those a version-2 cell does not have.
 _SINCE_VERSION_2 = frozenset({"heartbeat_control_median_ms", "gil_median_ms"})
+_SINCE_VERSION_3 = frozenset({"gil_reading", "others_busy", "speedup_low", "speedup_high", "flag"})
 _TEXT = frozenset({"kernel", "impl", "mode", "unit"})
 _WHOLE = frozenset({"workers", "size", "items"})
-_OPTIONAL = frozenset({"speedup", "speedup_best", "efficiency", "vs_python"})
+_OPTIONAL = frozenset({"speedup", "speedup_low", "speedup_high", "speedup_best", "efficiency", "vs_python",
+                       "others_busy"})
 
 
 def _checked_field(name: str, value: object) -> Any:
     def number(x: object) -> bool:
         return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
+    if name == "gil_reading":
+        return None if value is None else _reading_from_json(value)
     if name in _TEXT:
         ok = isinstance(value, str)
+    elif name == "flag":
+        ok = value is None or isinstance(value, str)
     elif name in _WHOLE:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif name == "times_s":
@@ -120,6 +146,28 @@ def _checked_field(name: str, value: object) -> Any:
     if not ok:
         raise ReportError(f"has no valid {name!r}")
     return value
+
+
+def _reading_from_json(data: object) -> GilReading:
+    """A GilReading as Cell.to_json wrote it (NaN written as null)."""
+    def number(value: object) -> float:
+        if value is None:
+            return math.nan
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise ReportError("has no valid 'gil_reading'")
+        return float(value)
+
+    if not (isinstance(data, dict) and isinstance(data.get("wait"), dict)
+            and isinstance(data.get("held_shares"), list)):
+        raise ReportError("has no valid 'gil_reading'")
+    wait = data["wait"]
+    try:
+        return GilReading(number(data["free_share"]), tuple(number(share) for share in data["held_shares"]),
+                          int(number(data["switches"])), number(data["seconds"]),
+                          GilWait(number(wait["median_ms"]), number(wait["p90_ms"]), number(wait["cpu_median_ms"]),
+                                  str(wait["meter"])))
+    except (KeyError, ValueError):
+        raise ReportError("has no valid 'gil_reading'") from None
 
 
 @dataclass
@@ -155,8 +203,8 @@ class Report:
                 and isinstance(data.get("results"), list)):
             raise ReportError("it has no meta.build and results")
         version = data.get("version", 1)
-        if version not in (1, FORMAT_VERSION):
-            raise ReportError(f"it is version {version!r}; this gilkit reads versions 1 and {FORMAT_VERSION}")
+        if version not in range(1, FORMAT_VERSION + 1) or isinstance(version, bool):
+            raise ReportError(f"it is version {version!r}; this gilkit reads versions 1 to {FORMAT_VERSION}")
         cells = []
         for position, record in enumerate(data["results"]):
             try:
@@ -182,21 +230,29 @@ def _fmt(value: float | None, spec: str, missing: str = "-") -> str:
 
 def format_table(report: Report) -> str:
     """The cells as an aligned plain-text table."""
-    header = ["kernel", "impl", "mode", "workers", "size", "median s", "spread s", "throughput/s",
-              "speedup", "best", "efficiency", "vs python", "heartbeat ms"]
+    header = ["kernel", "impl", "mode", "workers", "size", "median s", "spread s", "throughput/s", "speedup",
+              "95% interval", "best", "efficiency", "vs python", "GIL (sampler)", "heartbeat ms", "others busy"]
     rows = [header]
     for c in report.cells:
         beat = None if math.isnan(c.heartbeat_median_ms) else c.heartbeat_median_ms
+        interval = (None if c.speedup_low is None or c.speedup_high is None
+                    else f"{c.speedup_low:.2f}-{c.speedup_high:.2f}")
         rows.append([
             c.kernel, c.impl, c.mode, str(c.workers), f"{c.size:,}", f"{c.median_s:.4f}",
-            f"{min(c.times_s):.4f}-{max(c.times_s):.4f}", f"{c.throughput:.3g} {c.unit}", _fmt(c.speedup, ".2f"),
-            _fmt(c.speedup_best, ".2f"), _fmt(c.efficiency, ".0%"), _fmt(c.vs_python, ".3g"),
-            _fmt(beat, ".2f", "no beat"),
+            f"{min(c.times_s):.4f}-{max(c.times_s):.4f}", f"{c.throughput:.3g} {c.unit}",
+            _fmt(c.speedup, ".2f") + ("!" if c.flag else ""), interval or "-", _fmt(c.speedup_best, ".2f"),
+            _fmt(c.efficiency, ".0%"), _fmt(c.vs_python, ".3g"),
+            "-" if c.gil_reading is None else c.gil_reading.brief(), _fmt(beat, ".2f", "no beat"),
+            _fmt(c.others_busy, ".0%"),
         ])
     lines = aligned(rows)
     lines.append("size: pixels a side (box_blur), rows (mandelbrot, width 4/3 of it) or items; "
                  "the python twin runs a smaller problem, so compare impls by throughput.")
-    lines.append("speedup: median time of 1 worker / median time of N; best: the same with the fastest runs.")
+    lines.append("speedup: the median of 1-worker time / N-worker time over rounds that time both, with its 95% "
+                 "interval; best: the fastest 1-worker time over the fastest N-worker time.")
+    lines.append("GIL (sampler): read on the most workers; heartbeat: the second opinion, the Python heartbeat's "
+                 "lateness less the control's; others busy: the CPUs' time other programs took.")
+    lines += [f"!: {c.kernel} {c.impl} ({c.mode}) on {c.workers}: {c.flag}" for c in report.cells if c.flag]
     return "\n".join(lines)
 
 
@@ -207,69 +263,123 @@ def _gil_lateness_ms(cell: Cell) -> float:
 
 
 def cell_verdict(cell: Cell, gil: bool = True) -> Verdict | None:
-    """The verdict on the cell's heartbeat; None where the heartbeat was not measured."""
+    """The verdict on the cell's GIL: the sampler's reading where there is one, else its heartbeat; None
+    where neither was measured."""
+    if cell.gil_reading is not None:
+        return verdict(Evidence(cell.gil_reading.wait, cell.gil_reading, gil=gil))
     late = _gil_lateness_ms(cell)
     if math.isnan(late):
         return None
     return verdict(Evidence(GilWait(late, math.nan, cell.heartbeat_control_median_ms), gil=gil))
 
 
+def reading_brief(cell: Cell) -> str:
+    """What the GIL column rests on, in a few words: the sampler's reading ("GIL free 97%", "held 49%/48%"),
+    or the heartbeat's lateness where the GIL was not read."""
+    if cell.mode == "processes":
+        return "a GIL per process"
+    if cell.gil_reading is not None:
+        return cell.gil_reading.brief()
+    late = _gil_lateness_ms(cell)
+    return "not measured" if math.isnan(late) else f"heartbeat {late:.1f} ms"
+
+
 def gil_verdict(cell: Cell, gil: bool = True) -> str:
-    """The cell's verdict in words, with how late the heartbeat was for the GIL."""
+    """The cell's verdict in words, with the reading it rests on."""
+    if cell.mode == "processes":
+        return "each worker process has a GIL of its own"
     found = cell_verdict(cell, gil)
     if found is None:
-        return "heartbeat not measured"
+        return "GIL not measured"
     if found.finding == "no GIL":
         return "no GIL"
-    return f"{found.text}, heartbeat {_gil_lateness_ms(cell):.2f} ms late for the GIL"
+    return f"{found.text}: {reading_brief(cell)}"
 
 
 #: ANSI colours of the compact matrix, by verdict: green where threads may help, red where the GIL is held.
 _COLOURS: dict[str, str] = {"releases": "32", "releases, does not scale": "32", "no GIL": "36",
-                            "hands over": "31", "holds": "31"}
+                            "a GIL each": "36", "hands over": "31", "holds": "31"}
+
+
+def _matrix_entry(cell: Cell | None, gil: bool) -> tuple[str, str, str | None]:
+    """A cell of the compact matrix: its speedup and verdict, the reading under them, and the finding that
+    colours both. "~" marks a speedup whose interval stayed wide, "!" one flagged as breaking a bound."""
+    if cell is None:
+        return "-", "", None
+    mark = "!" if cell.flag else "~" if cell.wide else ""
+    speedup = "-" if cell.speedup is None else f"{mark}{cell.speedup:.2f}x"
+    if cell.mode == "processes":
+        return f"{speedup} a GIL each", f"{cell.workers} processes", "a GIL each"
+    found = cell_verdict(cell, gil)
+    if found is None:
+        return speedup, "", None
+    return f"{speedup} {found.finding.split(',')[0]}", reading_brief(cell), found.finding
 
 
 def format_matrix(report: Report, colour: bool = False) -> str:
     """What a class reads from the back of the room: kernel by impl, the speedup on the most workers over
-    one, and the verdict on the GIL beside it (its finding, without the figures). One row per kernel and
-    mode; it fits in 80 columns for the three impls."""
+    one and the verdict on the GIL beside it, with the reading it rests on underneath; then what to be
+    careful of (wide intervals, flagged figures, a busy machine). It fits in 80 columns for three impls."""
     cells = report.index()
     impls = list(dict.fromkeys(c.impl for c in report.cells))
     modes = list(dict.fromkeys(c.mode for c in report.cells))
     most = max(c.workers for c in report.cells)
     rows = [["kernel" if len(modes) == 1 else "kernel (mode)", *impls]]
-    finding_rows: list[list[str | None]] = [[None] * (1 + len(impls))]
+    findings: list[list[str | None]] = [[None] * (1 + len(impls))]
+    shown: list[Cell] = []
     for kernel in report.kernels():
         for mode in modes:
             if not any((c.kernel, c.mode) == (kernel, mode) for c in report.cells):
                 continue
-            row = [kernel if len(modes) == 1 else f"{kernel} ({mode})"]
-            findings: list[str | None] = [None]
-            for impl in impls:
-                cell = cells.get((kernel, impl, mode, most))
-                found = None if cell is None else cell_verdict(cell, report.gil_enabled)
-                speedup = "-" if cell is None or cell.speedup is None else f"{cell.speedup:.2f}x"
-                row.append(speedup if found is None else f"{speedup} {found.finding.split(',')[0]}")
-                findings.append(None if found is None else found.finding)
-            rows.append(row)
-            finding_rows.append(findings)
+            entries = [_matrix_entry(cells.get((kernel, impl, mode, most)), report.gil_enabled) for impl in impls]
+            rows.append([kernel if len(modes) == 1 else f"{kernel} ({mode})", *(entry[0] for entry in entries)])
+            rows.append(["", *(entry[1] for entry in entries)])
+            findings += [[None, *(entry[2] for entry in entries)]] * 2
+            shown += [cells[(kernel, impl, mode, most)] for impl in impls if (kernel, impl, mode, most) in cells]
     lines = aligned(rows)
     if colour:
         widths = [len(rule) for rule in lines[1].split("  ")]
         lines[2:] = ["  ".join(_painted(text, finding) + " " * (width - len(text))
-                               for text, finding, width in zip(row, findings, widths, strict=True)).rstrip()
-                     for row, findings in zip(rows[1:], finding_rows[1:], strict=True)]
+                               for text, finding, width in zip(row, found, widths, strict=True)).rstrip()
+                     for row, found in zip(rows[1:], findings[1:], strict=True)]
     mode_words = f"{modes[0]} mode" if len(modes) == 1 else "by mode"
     return "\n".join([
-        f"Speedup on {most} workers over 1 ({mode_words}, median times), and the GIL:", "", *lines, "",
-        "releases: the GIL was free while it ran, so threads can help; hands over, holds:",
-        "the GIL was held, so threads take turns; no GIL: a free-threaded build.",
-        "Every figure: gilkit bench --detail",
+        f"Speedup on {most} workers over 1 ({mode_words}, median of paired runs), and the GIL:",
+        "", *lines, "", *_cautions(shown),
+        "releases: the GIL was free (GIL free: its share of the time): threads can help;",
+        "hands over, holds: the GIL was held (held: each worker's share of the time), so",
+        "threads take turns; no GIL: a free-threaded build.",
+        "Every figure, with each speedup's 95% interval: gilkit bench --detail",
     ])
 
 
+def _cautions(shown: list[Cell]) -> list[str]:
+    """The lines under the matrix that qualify its figures: wide intervals, flags, a busy machine."""
+    lines = []
+    wide = [c for c in shown if c.wide and not c.flag]
+    if wide:
+        lines.append(f"~: the 95% interval stayed wider than +/-{INTERVAL_TARGET:.0%}: "
+                     + "; ".join(f"{c.kernel} {c.impl} {c.speedup_low:.2f}-{c.speedup_high:.2f}x" for c in wide))
+    lines += [f"!: {c.kernel} {c.impl}: {c.flag}" for c in shown if c.flag]
+    busy = others_busy(shown)
+    if busy is not None and busy > BUSY_SHARE:
+        lines.append(f"Other programs took {busy:.0%} of the CPUs while this ran: the speedups are lower bounds "
+                     "of what this machine can do.")
+    return [*(wrapped for line in lines for wrapped in textwrap.wrap(line, 80, subsequent_indent="   ")), ""] \
+        if lines else []
+
+
+def others_busy(cells: list[Cell]) -> float | None:
+    """The share of the CPUs other programs took while these cells were timed, weighted by each cell's
+    timed seconds: a short cell's reading is coarse (the kernel counts CPU time in ticks of 10 ms), and the
+    whole run's is not. None where it was not read."""
+    known = [(c.others_busy, sum(c.times_s)) for c in cells if c.others_busy is not None]
+    seconds = sum(weight for _, weight in known)
+    return sum(share * weight for share, weight in known) / seconds if seconds > 0 else None
+
+
 def _painted(text: str, finding: str | None) -> str:
-    return text if finding is None else f"\x1b[{_COLOURS[finding]}m{text}\x1b[0m"
+    return text if finding is None or not text else f"\x1b[{_COLOURS[finding]}m{text}\x1b[0m"
 
 
 def wants_colour(stream: TextIO) -> bool:
@@ -279,19 +389,24 @@ def wants_colour(stream: TextIO) -> bool:
 
 
 def format_findings(report: Report) -> str:
-    """The finding in words: each impl's speedup on the most workers, and whether the heartbeat says the
-    GIL was held."""
+    """The finding in words: each impl's speedup on the most workers, with its interval, and what the GIL did."""
     lines = [f"Findings on {report.build}:"]
     for kernel in report.kernels():
         most = max(c.workers for c in report.cells if c.kernel == kernel)
         parts = [
-            f"{c.impl} ({c.mode}) {c.speedup:.2f}x on {most} workers ({gil_verdict(c, report.gil_enabled)})"
+            f"{c.impl} ({c.mode}) {c.speedup:.2f}x{_interval(c)} on {most} workers "
+            f"({gil_verdict(c, report.gil_enabled)})"
             for c in report.cells
             if c.kernel == kernel and c.workers == most > 1 and c.speedup is not None
         ]
         if parts:
             lines.append(f"  {kernel}: " + "; ".join(parts))
     return "\n".join(lines)
+
+
+def _interval(cell: Cell) -> str:
+    return "" if cell.speedup_low is None or cell.speedup_high is None else \
+        f" [{cell.speedup_low:.2f}-{cell.speedup_high:.2f}]"
 
 
 def format_comparison(a: Report, b: Report) -> str:

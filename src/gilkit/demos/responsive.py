@@ -1,5 +1,6 @@
 """`gilkit demo responsive`: a main loop stays on time only when long work leaves it, and the GIL."""
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from .._durations import Durations
 from .._implementations import Impl
 from .._steady import INSIDE, chunk_max_iter
 from .._validate import positive_seconds
+from ..gil_timeline import gil_unreadable_reason, record_gil
 from ..heartbeat import HeartbeatProbe
 from ..verdict import Evidence, verdict
 from ._options import Option
@@ -65,10 +67,13 @@ def responsive_demo(duration: float = 1.0, frame_ms: float = 16.0, impls: list[I
     frame_s = positive_seconds("frame_ms", frame_ms) / 1000
     impls = list(impls or _implementations.available_impls())
     def metered(tick: Callable[[], list[float]]) -> list[Any]:
-        """The frame stats, then the control heartbeat's lateness and the meter's verdict on the GIL."""
-        with HeartbeatProbe() as probe:
+        """The frame stats, then the control heartbeat's lateness and the verdict on the GIL: the sampler's
+        reading where the GIL can be read, else the heartbeat's."""
+        sampled = gil_unreadable_reason() is None
+        with HeartbeatProbe() as probe, record_gil(label="responsive") if sampled else contextlib.nullcontext() as rec:
             lateness = tick()
-        found = verdict(Evidence(probe.gil_wait()))
+        reading = rec.timeline.reading() if rec is not None else None
+        found = verdict(Evidence(probe.gil_wait(), reading))
         return [*frame_stats(lateness, frame_s), probe.control_median_ms, found.text]
 
     rows = [["idle", *metered(lambda: _tick(frame_s, time.perf_counter() + duration))]]
