@@ -117,9 +117,9 @@ def sieve_segment_bytes(l2_bytes: int | None) -> int:
     """Bytes of sieve (30 numbers each) that count_primes crosses off at once: the largest power of two
     up to half the L2 cache, from 32 KiB to 4 MiB; 256 KiB where the cache size is unknown.
 
-    The segment and the sieving primes' places share the L2 cache. Measured: on a 1 MiB L2 (Zen 5),
-    512 KiB beat 256 KiB and 1 MiB by 8-15% at 10^9 and 10^10; on a 512 KiB L2 (Zen 3), 256 KiB beat
-    128 and 512 KiB.
+    The segment and the sieving primes' places share the L2 cache. Measured: on a 1 MiB L2 (AMD EPYC,
+    family 25 model 17), 512 KiB beat 256 KiB and 1 MiB by 8-15% at 10^9 and 10^10; on a 512 KiB L2 (an
+    earlier AMD EPYC), 256 KiB beat 128 and 512 KiB.
     """
     if l2_bytes is None:
         return 1 << 18
