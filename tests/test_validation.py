@@ -8,20 +8,19 @@ import gilkit
 
 EXECUTION_ERRORS = [
     ("impl-unknown", {"impl": "cuda"}, ValueError, "impl"),
-    ("impl-not-str", {"impl": 1}, ValueError, "impl"),
+    ("impl-not-str", {"impl": 1}, TypeError, "impl"),
     ("workers-zero", {"workers": 0}, ValueError, "workers"),
     ("workers-float", {"workers": 2.0}, TypeError, "workers"),
     ("workers-bool", {"workers": True}, TypeError, "workers"),
     ("workers-absurd", {"workers": 100_000}, ValueError, "workers"),
     ("workers-huge", {"workers": 2**31}, ValueError, "workers"),
     ("mode-unknown", {"mode": "gpu"}, ValueError, "mode"),
+    ("mode-not-str", {"mode": None}, TypeError, "mode"),
     ("openmp-needs-native", {"mode": "openmp", "impl": "python"}, ValueError, "openmp"),
 ]
 
-CHECKED = [c for c in BAD_CALLS if c[4] is not None]
-
-
-@pytest.mark.parametrize("function, args, kwargs, error, name", [c[1:] for c in CHECKED], ids=[c[0] for c in CHECKED])
+@pytest.mark.parametrize("function, args, kwargs, error, name", [c[1:] for c in BAD_CALLS],
+                         ids=[c[0] for c in BAD_CALLS])
 def test_bad_arguments(function, args, kwargs, error, name):
     with pytest.raises(error, match=name.replace("(", r"\(")):
         function(*args, **kwargs, impl="python")

@@ -4,7 +4,7 @@ import math
 import numbers
 import operator
 import os
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,6 +16,8 @@ from ._implementations import IMPLS, Impl
 Mode = Literal["threads", "processes", "openmp"]
 #: Every value of ``mode=``.
 MODES: tuple[Mode, ...] = get_args(Mode)
+T = TypeVar("T", bound=str)
+
 #: The most workers any mode accepts: far above any machine's cores, far below what exhausts threads.
 MAX_WORKERS = 1024
 
@@ -133,17 +135,24 @@ def not_empty(name: str, shape: tuple[int, ...]) -> None:
 
 
 def implementation(impl: object) -> Impl:
-    if not isinstance(impl, str) or impl not in IMPLS:
-        raise ValueError(f"impl must be one of {', '.join(map(repr, IMPLS))}; got {impl!r}")
-    return impl
+    return choice("impl", impl, IMPLS)
+
+
+def choice(name: str, value: object, allowed: tuple[T, ...]) -> T:
+    """``value`` if it is one of the strings ``allowed``: TypeError for another type (as for every other
+    argument), ValueError for another string."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {', '.join(map(repr, allowed))}; not {type(value).__name__}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value
 
 
 def execution(impl: object, workers: object, mode: object) -> tuple[Impl, int, Mode]:
     """The validated (impl, workers, mode) triple every kernel takes."""
     checked = implementation(impl)
     count = integer("workers", workers, minimum=1, maximum=MAX_WORKERS)
-    if not isinstance(mode, str) or mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
+    mode = choice("mode", mode, MODES)
     if mode == "openmp" and checked != "native":
         raise ValueError(f"mode='openmp' runs only impl='native' (a prange inside one nogil call); got impl={impl!r}")
     return checked, count, mode
