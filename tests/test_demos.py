@@ -53,7 +53,9 @@ def test_locks_every_locked_variant_is_correct_and_the_switch_interval_is_restor
     unlocked, per_update, merged, native = result.rows
     assert [row[2] for row in (per_update, merged, native)] == [0, 0, 0]
     assert [row[3] for row in (per_update, merged, native)] == ["yes", "yes", "yes"]
-    assert unlocked[2] >= 0
+    # Whether this run hit the race is the scheduler's to say; what the table and the finding say of it
+    # must agree: a lost update leaves a wrong histogram, and the finding counts it.
+    assert (unlocked[3] == "NO") == (unlocked[2] > 0)
     assert (f"{unlocked[2]:,} of 80,000 updates were lost" in result.finding) == (unlocked[2] > 0)
 
 

@@ -6,6 +6,7 @@ Values are drawn to hit the edges (zero, negative, huge, NaN, infinity, wrong ty
 large valid problems, so each call is quick.
 """
 
+import argparse
 import contextlib
 import io
 
@@ -132,12 +133,27 @@ def test_set_start_method_takes_anything(method):
 
 OPTION_VALUES = st.one_of(st.text(max_size=6), st.sampled_from(["0", "-1", "1e10", "inf", "nan", "2", "1,2",
                                                                 "99999999999999999999", "", ",", "native", "openmp"]))
-OPTIONS = [
-    ["bench", "--kernels"], ["bench", "--impls"], ["bench", "--workers"], ["bench", "--modes"], ["bench", "--budget"],
-    ["demo", "io", "--threads"], ["demo", "io", "--tasks"], ["demo", "locks", "--threads"],
-    ["demo", "locks", "--updates"], ["demo", "responsive", "--duration"], ["shell", "-j"], ["shell", "--timeout"],
-    ["probe", "--workers"], ["probe", "--rounds"],
-]
+def value_options(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every option of the command line that takes one value, as the words that reach it: read from the
+    parser itself, so that a new option (a new demo's) is fuzzed without being listed here."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += value_options(sub, (*words, name))
+        elif (action.option_strings and action.nargs is None
+              and isinstance(action, argparse._StoreAction | argparse._AppendAction)):
+            found.append([*words, action.option_strings[-1]])
+    return found
+
+
+OPTIONS = value_options(cli.build_parser())
+
+
+def test_the_fuzzed_options_are_read_from_the_parser():
+    assert ["bench", "--workers"] in OPTIONS and ["demo", "locks", "--updates"] in OPTIONS
+    assert ["probe", "--rounds"] in OPTIONS and ["timeline", "--interval"] in OPTIONS
+    assert not any(option[-1] in ("--help", "--quick", "--detail", "--version") for option in OPTIONS)
 
 
 @pytest.mark.parametrize("option", OPTIONS, ids=" ".join)
@@ -147,7 +163,7 @@ def test_every_option_value_is_parsed_or_refused_in_one_line(option, value):
     errors = io.StringIO()
     try:
         with contextlib.redirect_stderr(errors):
-            needs_positional = option[0] in ("shell", "probe")
+            needs_positional = option[0] in ("shell", "probe", "timeline")
             cli.build_parser().parse_args([*option, value, "true"] if needs_positional else [*option, value])
     except SystemExit as exit_:
         assert exit_.code == 2
