@@ -65,7 +65,8 @@ _NATIVE_MODULES, _ISA_VARIANT, NATIVE_UNAVAILABLE_REASON = _import_native()
 ISA_VARIANT: str | None = _ISA_VARIANT
 #: Whether the compiled kernels loaded (see ``NATIVE_UNAVAILABLE_REASON`` when not).
 NATIVE_AVAILABLE: bool = _NATIVE_MODULES is not None
-#: The implementation ``impl="native"`` gives: "native" when the extensions loaded, else "python".
+#: The fastest implementation this installation has: "native" when the extensions loaded, else "python"
+#: (``impl="native"`` itself then raises ImportError; the demos run this one on their main loop).
 ACTIVE_IMPLEMENTATION: Impl = "native" if NATIVE_AVAILABLE else "python"
 #: Whether the compiled kernels were built with OpenMP (``mode="openmp"`` needs it).
 OPENMP_ENABLED: bool = _NATIVE_MODULES is not None and bool(_NATIVE_MODULES["_openmp"].OPENMP_ENABLED)

@@ -7,12 +7,7 @@ processes), the sizes `gilkit bench` runs, and the small size the tests run on e
 count. From it the tests check that every compiled module has its stub and OpenMP sibling, that each twin
 matches its stub, and that every instruction-set variant gives the twins' bits.
 
-A new kernel touches six source files: ``ext/<module>.pyx`` (the compiled chunk function and its
-``_openmp`` sibling), its stub ``src/gilkit/_native/baseline/<module>.pyi``, its twin
-``src/gilkit/_python/<module>.py``, ``src/gilkit/kernels.py`` (its public function and chunk plan),
-``src/gilkit/__init__.py`` (the export) and one entry here; then its reference in ``tests/reference.py``
-and the correctness tests that compare with it. setup.py compiles every ``ext/*.pyx``; the CLI, the
-benchmark and the generic tests pick the entry up.
+What a new kernel touches besides its entry here is listed in docs/extending.md ("Extending gilkit").
 """
 
 from collections.abc import Callable
