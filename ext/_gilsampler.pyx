@@ -2,6 +2,8 @@
 every thread's scheduler state at a fixed interval, without ever taking the GIL (ext/gil_sampler.c).
 """
 
+import threading
+
 cimport cython
 from libc.stdint cimport int8_t, int32_t, int64_t
 
@@ -23,9 +25,10 @@ cdef extern from "gil_sampler.h":
         pass
 
     int GILKIT_NAME_SIZE
-    int gilkit_gil_readable(const char **why)
+    int GILKIT_HOLDING, GILKIT_RUNNING, GILKIT_WAITING_GIL, GILKIT_WAITING_CPU, GILKIT_BLOCKED, GILKIT_GONE
+    double gilkit_now() noexcept nogil
+    int gilkit_gil_init(int32_t caller, const char **why)
     int gilkit_threads_readable(const char **why)
-    void gilkit_gil_read(gilkit_sample *out) noexcept nogil
     gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why)
     void gilkit_sampler_stop(gilkit_sampler *sampler) noexcept nogil
     void gilkit_sampler_free(gilkit_sampler *sampler) noexcept nogil
@@ -36,31 +39,23 @@ cdef extern from "gil_sampler.h":
     int gilkit_sampler_watches(gilkit_sampler *sampler, int32_t tid)
     double gilkit_sampler_cpu_seconds(const gilkit_sampler *sampler)
     int gilkit_sampler_truncated(const gilkit_sampler *sampler)
+    int64_t gilkit_sampler_missed(const gilkit_sampler *sampler, int *short_of_memory)
 
-cdef extern from *:
-    """
-    #include <time.h>
-    static double gilkit_monotonic(void) {
-    #ifdef _WIN32
-        return 0.0;
-    #else
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-    #endif
-    }
-    """
-    double monotonic "gilkit_monotonic" () noexcept nogil
-
-#: Bytes of one sample and of one change, as the structured dtypes of gilkit.gil_timeline must lay them out.
+#: Bytes of one sample and of one change, as the structured dtypes of gilkit._timeline.records must lay
+#: them out.
 SAMPLE_SIZE = sizeof(gilkit_sample)
 CHANGE_SIZE = sizeof(gilkit_change)
+#: The code of each state a change records, by the name gilkit._timeline.model gives it.
+STATE_CODES = {"holding": GILKIT_HOLDING, "running": GILKIT_RUNNING, "waiting_gil": GILKIT_WAITING_GIL,
+               "waiting_cpu": GILKIT_WAITING_CPU, "blocked": GILKIT_BLOCKED, "ended": GILKIT_GONE}
 
 
-def gil_unreadable_reason():
-    """None where this interpreter's GIL can be read; else why not, in words."""
+def gil_unreadable_reason(native_id=None):
+    """None where this interpreter's GIL can be read, checked against what it reads now; else why not, in
+    words. ``native_id``: the thread the GIL must read as held by (this one, which holds it, by default;
+    another makes the check fail, as a build for another CPython would)."""
     cdef const char *why
-    if gilkit_gil_readable(&why):
+    if gilkit_gil_init(threading.get_native_id() if native_id is None else native_id, &why):
         return None
     return why.decode()
 
@@ -73,19 +68,12 @@ def threads_unreadable_reason():
     return why.decode()
 
 
-def read_gil():
-    """The GIL now: (locked, holder's native thread id or 0, switch count); locked is -1 without a GIL."""
-    cdef gilkit_sample sample
-    gilkit_gil_read(&sample)
-    return sample.locked, sample.holder, sample.switches
-
-
 def timed_call(fn, tuple args):
-    """``fn(*args)`` and the CLOCK_MONOTONIC times (time.perf_counter's clock on Linux) just before and just
-    after it, taken in compiled code: no bytecode runs in between, so no GIL switch can fall there."""
-    cdef double start = monotonic()
+    """``fn(*args)`` and the times (time.perf_counter's clock, the sampler's) just before and just after it,
+    taken in compiled code: no bytecode runs in between, so no GIL switch can fall there."""
+    cdef double start = gilkit_now()
     result = fn(*args)
-    return result, start, monotonic()
+    return result, start, gilkit_now()
 
 
 @cython.auto_pickle(False)
@@ -157,3 +145,11 @@ cdef class Sampler:
     def truncated(self):
         """Whether the buffers filled up and sampling stopped before stop() was called."""
         return bool(gilkit_sampler_truncated(self._started()))
+
+    @property
+    def missed(self):
+        """Threads found but never watched: (how many for want of file descriptors, whether memory ran
+        out for some)."""
+        cdef int short_of_memory
+        cdef int64_t for_fds = gilkit_sampler_missed(self._started(), &short_of_memory)
+        return for_fds, bool(short_of_memory)

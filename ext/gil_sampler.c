@@ -50,24 +50,40 @@ static struct _gil_runtime_state *gil;   /* set with the GIL held, read by the s
 static PyInterpreterState *main_interp;
 #endif
 
-int gilkit_gil_readable(const char **why)
+#ifdef GILKIT_GIL_LAYOUT
+static void read_gil_at(struct _gil_runtime_state *state, gilkit_sample *out);
+#endif
+
+int gilkit_gil_init(int32_t caller, const char **why)
 {
 #ifdef GILKIT_GIL_LAYOUT
-    main_interp = PyInterpreterState_Main();
+    PyInterpreterState *interp = PyInterpreterState_Main();
 #  if PY_VERSION_HEX < 0x030C0000
-    gil = &_PyRuntime.ceval.gil;
+    struct _gil_runtime_state *found = &_PyRuntime.ceval.gil;
 #  else
-    gil = main_interp->ceval.gil;
+    struct _gil_runtime_state *found = interp->ceval.gil;
 #  endif
 #  ifdef Py_GIL_DISABLED
-    if (!LOAD_INT(gil->enabled)) {
+    if (!LOAD_INT(found->enabled)) {
         *why = "this free-threaded build runs without a GIL";
         return 0;
     }
 #  endif
+    /* The caller holds the GIL: read through the layout compiled in, it must say so. Only then do the
+     * sampler's reads use it (a recording already running keeps reading what it was given). */
+    main_interp = interp;
+    gilkit_sample now;
+    read_gil_at(found, &now);
+    if (now.locked != 1 || now.holder != caller || LOAD_HOLDER(found->last_holder) != PyThreadState_Get()) {
+        *why = "the GIL read through the layout gilkit was built with is not held by the thread that holds it: "
+               "gilkit was built for another CPython than the one running it (reinstall gilkit)";
+        return 0;
+    }
+    gil = found;
     *why = NULL;
     return 1;
 #else
+    (void)caller;
     *why = "this CPython's GIL layout is not compiled into gilkit (CPython 3.11 to 3.13 are)";
     return 0;
 #endif
@@ -88,17 +104,31 @@ static int drop_requested(PyThreadState *holder)
 
 void gilkit_gil_read(gilkit_sample *out)
 {
+#ifdef GILKIT_GIL_LAYOUT
+    read_gil_at(gil, out);
+#else
     out->holder_cpu_ns = -1;
     out->switches = -1;
     out->holder = 0;
     out->locked = -1;
     out->drop_request = 0;
+#endif
+}
+
 #ifdef GILKIT_GIL_LAYOUT
-    if (gil == NULL) {
+/* The GIL at ``state`` (NULL: not located), read by any thread without taking it. */
+static void read_gil_at(struct _gil_runtime_state *state, gilkit_sample *out)
+{
+    out->holder_cpu_ns = -1;
+    out->switches = -1;
+    out->holder = 0;
+    out->locked = -1;
+    out->drop_request = 0;
+    if (state == NULL) {
         return;
     }
 #  ifdef Py_GIL_DISABLED
-    if (!LOAD_INT(gil->enabled)) {
+    if (!LOAD_INT(state->enabled)) {
         return;
     }
 #  endif
@@ -106,9 +136,9 @@ void gilkit_gil_read(gilkit_sample *out)
      * read, with no switch in between: a thread state is freed only after its thread dropped the GIL
      * for good. A few tries; a GIL that changes hands faster than that is locked, holder unknown. */
     for (int attempt = 0; attempt < 4; attempt++) {
-        unsigned long switches = LOAD_ULONG(gil->switch_number);
-        int locked = LOAD_INT(gil->locked);
-        PyThreadState *holder = LOAD_HOLDER(gil->last_holder);
+        unsigned long switches = LOAD_ULONG(state->switch_number);
+        int locked = LOAD_INT(state->locked);
+        PyThreadState *holder = LOAD_HOLDER(state->last_holder);
         out->switches = (int64_t)switches;
         out->locked = locked > 0;
         if (locked <= 0 || holder == NULL) {
@@ -119,15 +149,34 @@ void gilkit_gil_read(gilkit_sample *out)
         unsigned long tid = *(volatile unsigned long *)&holder->native_thread_id;
         int drop = drop_requested(holder);
         FENCE();
-        if (LOAD_ULONG(gil->switch_number) == switches && LOAD_INT(gil->locked) > 0
-                && LOAD_HOLDER(gil->last_holder) == holder) {
+        if (LOAD_ULONG(state->switch_number) == switches && LOAD_INT(state->locked) > 0
+                && LOAD_HOLDER(state->last_holder) == holder) {
             out->holder = (int32_t)tid;
             out->drop_request = (int8_t)drop;
             return;
         }
     }
-#endif
 }
+#endif
+
+#ifdef _WIN32
+#  include <windows.h>
+double gilkit_now(void)
+{
+    LARGE_INTEGER count, frequency;
+    QueryPerformanceCounter(&count);
+    QueryPerformanceFrequency(&frequency);
+    return (double)count.QuadPart / (double)frequency.QuadPart;
+}
+#else
+#  include <time.h>
+double gilkit_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+#endif
 
 #ifdef __linux__
 
@@ -191,12 +240,16 @@ typedef struct {
 
 struct gilkit_sampler {
     pthread_t thread;
+    int started;            /* the sampler thread runs (or ran): stop joins it */
     int stop;               /* read and written atomically */
     double interval;
     int64_t max_samples, max_changes;
     uintptr_t gil_begin, gil_end;
     int32_t self_tid;
     int truncated;
+    int32_t *missed_tids;   /* threads found but not watched for want of a file descriptor, once each */
+    int64_t n_missed, cap_missed;
+    int short_of_memory;    /* some thread could not be watched: out of memory */
     double cpu_seconds;
     gilkit_sample *samples;
     int64_t n_samples, cap_samples;  /* n_samples is stored atomically: gilkit_sampler_taken reads it meanwhile */
@@ -211,13 +264,6 @@ struct gilkit_sampler {
     int64_t last_found;     /* the sample under way when a thread was last watched (threads come first) */
     nlink_t task_links;     /* /proc/self/task's link count at the last scan: 2 + the number of threads */
 };
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Room for one more item of an array that doubles; 0 when the limit is reached or memory is short. */
 static int reserve(void **items, int64_t *capacity, int64_t used, int64_t limit, size_t size)
@@ -241,11 +287,32 @@ static int reserve(void **items, int64_t *capacity, int64_t used, int64_t limit,
     return 1;
 }
 
+/* The last descriptors the process may open stay the program's own: the sampler never holds them. */
+#define FD_RESERVE 32
+
 static int open_task_file(int32_t tid, const char *name)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/%s", tid, name);
-    return open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct rlimit limit;
+    if (fd >= 0 && getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+            && (rlim_t)fd + FD_RESERVE >= limit.rlim_cur) {
+        close(fd);
+        errno = EMFILE;
+        return -1;
+    }
+    return fd;
+}
+
+static int listed(const int32_t *tids, int64_t count, int32_t tid)
+{
+    for (int64_t i = 0; i < count; i++) {
+        if (tids[i] == tid) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static int is_watched(const gilkit_sampler *s, int32_t tid)
@@ -263,13 +330,18 @@ static void watch_locked(gilkit_sampler *s, int32_t tid)
     if (!reserve((void **)&s->watched, &s->cap_watched, s->n_watched, INT32_MAX, sizeof *s->watched)
             || !reserve((void **)&s->known_tids, &s->cap_known_tids, s->n_known, INT32_MAX, sizeof *s->known_tids)
             || !reserve((void **)&s->known_names, &s->cap_known_names, s->n_known, INT32_MAX, GILKIT_NAME_SIZE)) {
+        s->short_of_memory = 1;
         return;
     }
     watched_thread *w = &s->watched[s->n_watched];
     w->tid = tid;
     w->syscall_fd = open_task_file(tid, "syscall");
     if (w->syscall_fd < 0) {
-        return;  /* it has ended already */
+        if ((errno == EMFILE || errno == ENFILE) && !listed(s->missed_tids, s->n_missed, tid)
+                && reserve((void **)&s->missed_tids, &s->cap_missed, s->n_missed, INT32_MAX, sizeof *s->missed_tids)) {
+            s->missed_tids[s->n_missed++] = tid;  /* it may be watched later, once descriptors are free */
+        }
+        return;  /* else it has ended already */
     }
     w->schedstat_fd = open_task_file(tid, "schedstat");
     w->state = -1;
@@ -416,9 +488,9 @@ static int take_sample(gilkit_sampler *s)
     }
     gilkit_sample *sample = &s->samples[s->n_samples];
     for (int attempt = 0; attempt < 4; attempt++) {
-        sample->time = now_seconds();
+        sample->time = gilkit_now();
         gilkit_gil_read(sample);
-        if (now_seconds() - sample->time <= MAX_READ_SECONDS) {
+        if (gilkit_now() - sample->time <= MAX_READ_SECONDS) {
             break;
         }
     }
@@ -453,7 +525,7 @@ static int take_sample(gilkit_sampler *s)
 static void *sample_until_stopped(void *arg)
 {
     gilkit_sampler *s = arg;
-    double next = now_seconds(), last_scan = -1.0;
+    double next = gilkit_now(), last_scan = -1.0;
     while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
         if (next - last_scan >= RESCAN_SECONDS || (s->n_samples % SCHEDSTAT_EVERY == 0 && threads_changed(s))) {
             scan_threads(s);
@@ -464,7 +536,7 @@ static void *sample_until_stopped(void *arg)
             break;
         }
         next += s->interval;
-        double now = now_seconds();
+        double now = gilkit_now();
         if (next < now) {
             next = now;  /* late (no CPU was free): sample again at once, but do not try to catch up */
         }
@@ -508,18 +580,17 @@ gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const
     s->max_changes = 16 * max_samples;
     s->self_tid = -1;
 #ifdef GILKIT_GIL_LAYOUT
-    const char *unused;
-    if (gilkit_gil_readable(&unused)) {
-        s->gil_begin = (uintptr_t)gil;
-        s->gil_end = (uintptr_t)(gil + 1);
+    struct _gil_runtime_state *located = gil;  /* set by gilkit_gil_init; NULL where the GIL is not read */
+    if (located != NULL) {
+        s->gil_begin = (uintptr_t)located;
+        s->gil_end = (uintptr_t)(located + 1);
     }
 #endif
     /* The first sample and the last are taken by the caller, so that a recording, however short and
      * however busy the CPUs, has its start and its end. */
     scan_threads(s);
     if (!take_sample(s)) {
-        s->stop = 1;  /* no thread to join */
-        gilkit_sampler_free(s);
+        gilkit_sampler_free(s);  /* no thread to join; the watched threads' files are closed */
         *why = "out of memory";
         return NULL;
     }
@@ -530,25 +601,25 @@ gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const
     int failed = pthread_create(&s->thread, NULL, start_thread, s);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (failed) {
-        s->stop = 1;  /* no thread to join */
-        gilkit_sampler_free(s);
+        gilkit_sampler_free(s);  /* no thread to join; the watched threads' files are closed */
         *why = "could not start the sampler thread";
         return NULL;
     }
+    s->started = 1;
     *why = NULL;
     return s;
 }
 
 void gilkit_sampler_stop(gilkit_sampler *s)
 {
-    if (!__atomic_exchange_n(&s->stop, 1, __ATOMIC_ACQ_REL)) {
+    if (!__atomic_exchange_n(&s->stop, 1, __ATOMIC_ACQ_REL) && s->started) {
         pthread_join(s->thread, NULL);
         if (!s->truncated && !take_sample(s)) {
             s->truncated = 1;
         }
-        while (s->n_watched) {
-            unwatch(s, s->n_watched - 1);
-        }
+    }
+    while (s->n_watched) {
+        unwatch(s, s->n_watched - 1);
     }
 }
 
@@ -560,6 +631,7 @@ void gilkit_sampler_free(gilkit_sampler *s)
     free(s->watched);
     free(s->known_tids);
     free(s->known_names);
+    free(s->missed_tids);
     pthread_mutex_destroy(&s->known_lock);
     free(s);
 }
@@ -603,6 +675,16 @@ int gilkit_sampler_watches(gilkit_sampler *s, int32_t tid)
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *s) { return s->cpu_seconds; }
 
 int gilkit_sampler_truncated(const gilkit_sampler *s) { return s->truncated; }
+
+int64_t gilkit_sampler_missed(const gilkit_sampler *s, int *short_of_memory)
+{
+    int64_t never_watched = 0;
+    for (int64_t i = 0; i < s->n_missed; i++) {
+        never_watched += !listed(s->known_tids, s->n_known, s->missed_tids[i]);
+    }
+    *short_of_memory = s->short_of_memory;
+    return never_watched;
+}
 
 #else  /* not Linux: no way to read other threads' scheduler states */
 
@@ -654,5 +736,11 @@ int gilkit_sampler_watches(gilkit_sampler *s, int32_t tid)
 }
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *s) { (void)s; return 0.0; }
 int gilkit_sampler_truncated(const gilkit_sampler *s) { (void)s; return 0; }
+int64_t gilkit_sampler_missed(const gilkit_sampler *s, int *short_of_memory)
+{
+    (void)s;
+    *short_of_memory = 0;
+    return 0;
+}
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-/* A thread's state in one sample (the numbers are gilkit.gil_timeline.STATES' indices). */
+/* A thread's state in one sample (ext/_gilsampler.pyx exports them as STATE_CODES, by name). */
 enum {
     GILKIT_HOLDING = 0,      /* holds the GIL (read: the GIL's last holder, while it is locked) */
     GILKIT_RUNNING = 1,      /* on a CPU without the GIL (read: runnable and not the holder) */
@@ -35,13 +35,19 @@ typedef struct {
 
 typedef struct gilkit_sampler gilkit_sampler;
 
-/* Called with the GIL held: 1 if this interpreter's GIL can be read (*why is NULL), else 0 and *why says
- * why not (a free-threaded build running without it, or a CPython whose layout is not compiled in). */
-int gilkit_gil_readable(const char **why);
+/* Called with the GIL held, by the thread whose native id is ``caller``: locates the main interpreter's GIL
+ * and checks the layout compiled in against it (the GIL must read locked, its last holder the caller's own
+ * thread state, and that holder's native id ``caller``). 1 if it can be read (*why is NULL); else 0 and
+ * *why says why not (a free-threaded build running without it, a CPython whose layout is not compiled
+ * in, or a layout that does not match), and the sampler's reads go on as before this call. */
+int gilkit_gil_init(int32_t caller, const char **why);
 /* Called with the GIL held: 1 if threads' scheduler states can be read here (Linux /proc), else 0. */
 int gilkit_threads_readable(const char **why);
 /* Any thread, no GIL needed: the GIL's state now (locked -1 where it cannot be read). */
 void gilkit_gil_read(gilkit_sample *out);
+/* Any thread, no GIL needed: seconds on time.perf_counter()'s clock (CLOCK_MONOTONIC; Windows: the
+ * performance counter), the clock of every sample. */
+double gilkit_now(void);
 
 /* Called with the GIL held; NULL with *why set on failure. */
 gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why);
@@ -62,6 +68,9 @@ int gilkit_sampler_watches(gilkit_sampler *sampler, int32_t tid);
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *sampler);
 /* 1 if the sample or change buffers filled up and the recording stopped early. */
 int gilkit_sampler_truncated(const gilkit_sampler *sampler);
+/* How many threads the sampler found but never watched for want of file descriptors (it leaves the
+ * process's last 32 to the program's own use); *short_of_memory 1 if memory ran out for some thread. */
+int64_t gilkit_sampler_missed(const gilkit_sampler *sampler, int *short_of_memory);
 
 #define GILKIT_NAME_SIZE 16
 

@@ -8,19 +8,25 @@ the checks compare who held the GIL when (against the executor's own chunk spans
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
 from support import FREE_THREADED, gil_enabled, gilkit_cli, needs_native
 
 import gilkit
+from gilkit import gil_timeline
 from gilkit._durations import Durations
 from gilkit._implementations import NATIVE_AVAILABLE, native_module
+from gilkit._statements import StatementError
 from gilkit._steady import INSIDE, chunk_max_iter
 from gilkit._thread_runs import run_on_threads
+from gilkit._timeline import records
 from gilkit.gil_timeline import Stretch, ThreadLane
 from gilkit.kernels import MANDELBROT_ROWS_PER_CHUNK
 
@@ -350,3 +356,105 @@ def test_where_the_gil_is_not_read_the_reason_is_given():
     timeline = gilkit.timeline(python_loop, 10_000, threads=1)
     assert not timeline.gil_read and timeline.note
     assert "GIL not read" in timeline.table()
+
+
+@reads_the_gil
+def test_a_gil_layout_that_does_not_match_is_reported_and_the_heartbeat_judges_instead(monkeypatch):
+    sampler = native_module("_gilsampler")
+    # Read as held by another thread than the one holding it: what a build for another CPython reads.
+    mismatch = sampler.gil_unreadable_reason(threading.get_native_id() + 1)
+    assert mismatch is not None and "built for another CPython" in mismatch
+    assert sampler.gil_unreadable_reason() is None  # the real check passes, and leaves the GIL readable
+    monkeypatch.setattr(sampler, "gil_unreadable_reason", lambda native_id=None: mismatch)
+    assert gil_timeline.gil_unreadable_reason() == mismatch  # the bench and the probe read the heartbeat
+    found = gilkit.timeline(python_loop, 100_000, threads=2)
+    assert not found.gil_read and found.note == mismatch and found.heartbeat is not None
+    assert found.reading() is None and found.verdict().finding == "hands over"  # the heartbeat's word
+
+
+def test_the_sampler_reports_its_states_by_name_and_its_records_by_size():
+    sampler = native_module("_gilsampler")
+    assert records.state_names(sampler) == {code: None if name == "ended" else name
+                                            for name, code in sampler.STATE_CODES.items()}
+
+    class Mislaid:
+        SAMPLE_SIZE, CHANGE_SIZE, STATE_CODES = sampler.SAMPLE_SIZE + 8, sampler.CHANGE_SIZE, sampler.STATE_CODES
+
+    with pytest.raises(records.LayoutError, match="rebuild gilkit"):
+        records.state_names(Mislaid)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
+def test_a_child_forked_while_a_recording_runs_can_record_its_own():
+    with gilkit.record_gil():
+        child = os.fork()
+        if child == 0:  # the sampler thread stayed in the parent: so did its recording
+            status = 1
+            try:
+                with gilkit.record_gil() as recorder:
+                    python_loop(1000)
+                status = 0 if recorder.timeline.samples >= 1 else 2
+            finally:
+                os._exit(status)
+        _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_gilkits_own_failure_is_not_reported_as_the_statements():
+    with gilkit.record_gil(), pytest.raises(RuntimeError, match="already recording"):
+        gil_timeline.timeline_statement("pass")
+    with pytest.raises(StatementError, match="the statement raised ZeroDivisionError"):
+        gil_timeline.timeline_statement("1 / 0")
+
+
+def test_drawing_leaves_the_users_pyplot_figures_and_backend_alone(tmp_path):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    mine = plt.figure()
+    try:
+        timeline = sampled_python_threads(2)
+        timeline.save_png(tmp_path / "gil.png")
+        timeline.plot()
+        assert plt.get_fignums() == [mine.number] and matplotlib.get_backend() == backend
+    finally:
+        plt.close(mine)
+    package = Path(gilkit.__file__).parent
+    assert not [path for path in package.rglob("*.py") if "matplotlib.use(" in path.read_text()]
+
+
+SHORT_OF_DESCRIPTORS = """
+import json, os, resource, threading, time
+import gilkit
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+go = threading.Event()
+with gilkit.record_gil() as recorder:
+    threads = [threading.Thread(target=go.wait, name=f"waiter-{i}") for i in range(80)]
+    for thread in threads:
+        thread.start()
+    until, deadline = recorder.samples_taken + 20, time.monotonic() + 60
+    while recorder.samples_taken < until and time.monotonic() < deadline:  # it has looked for them
+        go.wait(0.001)
+    own = [open(os.devnull) for _ in range(16)]  # the program's own files still open
+    go.set()
+    for thread in threads:
+        thread.join()
+for f in own:
+    f.close()
+found = recorder.timeline
+print(json.dumps([found.unwatched_threads, found.note, found.figures()["unwatched_threads"], found.table()]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="the sampler watches threads through /proc")
+def test_threads_the_sampler_cannot_watch_for_want_of_descriptors_are_counted_and_said():
+    result = subprocess.run([sys.executable, "-c", SHORT_OF_DESCRIPTORS], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    unwatched, note, in_figures, table = json.loads(result.stdout)
+    assert unwatched > 0 and in_figures == unwatched
+    assert f"{unwatched} thread" in note and "could not be watched: out of file descriptors" in note
+    assert note in table

@@ -63,16 +63,15 @@ class GilMagics(Magics):
 
 
 def _show(found: GilTimeline) -> None:
-    """The picture inline, where matplotlib is installed."""
-    try:
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-    except ImportError:
+    """The picture inline, where matplotlib is installed: as a PNG, so that no pyplot figure of the
+    notebook's is made, switched or closed."""
+    from IPython.display import Image, display
+
+    png = found._repr_png_()
+    if png is None:
         print("(pip install 'gilkit[plot]' to see the picture)")
         return
-    figure = found.plot()
-    display(figure)
-    plt.close(figure)
+    display(Image(png))
 
 
 def load_ipython_extension(ipython: Any) -> None:

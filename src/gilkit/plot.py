@@ -1,36 +1,26 @@
 """The pictures: speedup vs workers, one panel per kernel and one line per impl (and mode), for `gilkit
-bench --plot`; and the GIL timeline, one lane per thread, for `gilkit timeline -o`."""
+bench --plot`; and the GIL timeline, one lane per thread, for `gilkit timeline -o`.
 
+Drawn on matplotlib's Figure with the Agg canvas, which touch no global state: no backend is chosen, and
+pyplot's figures (a notebook's own) are left as they are."""
+
+import io
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import report as reports
+from ._timeline.model import COLOURS, DESCRIPTIONS, STATES, Recording
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .gil_timeline import GilTimeline, State
-
-#: The timeline's colours: the GIL's holder dark, running without it bright, waits warm, blocked grey.
-STATE_COLOURS: "dict[State, str]" = {
-    "holding": "#1f4e9c",
-    "running": "#4cbb47",
-    "waiting_gil": "#e0452b",
-    "waiting_cpu": "#f2b134",
-    "blocked": "#d9d9d9",
-}
-
 
 def plot_speedups(report: reports.Report, path: str) -> None:
     """Draw the report's speedups with the ideal line, titled with the Python build and GIL state."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     kernels = report.kernels()
-    fig, axes = plt.subplots(1, len(kernels), figsize=(3.6 * len(kernels), 3.4), squeeze=False, sharey=True)
+    fig = _figure((3.6 * len(kernels), 3.4))
+    axes = fig.subplots(1, len(kernels), squeeze=False, sharey=True)
     max_workers = max(c.workers for c in report.cells)
     for ax, kernel in zip(axes[0], kernels, strict=True):
         ax.plot([1, max_workers], [1, max_workers], color="0.7", linestyle="--", label="ideal")
@@ -57,32 +47,38 @@ def plot_speedups(report: reports.Report, path: str) -> None:
     fig.suptitle(f"gilkit bench: {report.build}, {report.meta['cpus_usable']} usable CPUs")
     fig.tight_layout(rect=(0, 0, 0.85, 1))
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+
+def _figure(size: tuple[float, float]) -> "Figure":
+    """A figure of its own, drawn by the Agg canvas: no pyplot, no backend switched."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 #: The height of the strip under a timeline that holds its legend.
 _LEGEND_INCHES = 0.35
 
 
-def plot_timeline(timeline: "GilTimeline", ax: "Axes | None" = None) -> "Figure":
+def plot_timeline(timeline: Recording, ax: "Axes | None" = None) -> "Figure":
     """One lane per thread, time across, each stretch coloured by its state; gilkit's kernel chunks as
     black ticks under their thread's lane; each thread's share of the GIL at the right. Threads blocked
     from start to end (a Jupyter kernel has a dozen) are counted in the title, not drawn."""
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-
-    from .gil_timeline import DESCRIPTIONS, STATES
 
     lanes = tuple(lane for lane in timeline.lanes if not lane.blocked_throughout) or timeline.lanes
     idle = len(timeline.lanes) - len(lanes)
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 1.3 + _LEGEND_INCHES + 0.55 * max(1, len(lanes))))
+        ax = _figure((11, 1.3 + _LEGEND_INCHES + 0.55 * max(1, len(lanes)))).subplots()
     fig = ax.get_figure(root=True)
     assert fig is not None
     for row, lane in enumerate(lanes):
         y = len(lanes) - 1 - row
         ax.broken_barh([(1000 * s.start_s, 1000 * s.seconds) for s in lane.stretches], (y - 0.35, 0.7),
-                       facecolors=[STATE_COLOURS[s.state] for s in lane.stretches], linewidth=0)
+                       facecolors=[COLOURS[s.state] for s in lane.stretches], linewidth=0)
         chunks = [(1000 * c.start_s, 1000 * (c.stop_s - c.start_s)) for c in timeline.chunks if c.tid == lane.tid]
         if chunks:
             ax.broken_barh(chunks, (y - 0.47, 0.08), facecolors="black", edgecolors="white", linewidth=0.5)
@@ -99,9 +95,11 @@ def plot_timeline(timeline: "GilTimeline", ax: "Axes | None" = None) -> "Figure"
         gil = f"no GIL read: {timeline.note}"
     if idle:
         gil += f"; {idle} thread{'s' if idle > 1 else ''} blocked throughout, not drawn"
+    if timeline.unwatched_threads:
+        gil += f"; {timeline.unwatched_threads} not watched (see the note)"
     ax.set_title(f"{timeline.label}\n{timeline.build}: {gil}", fontsize="medium")
     shown = [state for state in STATES if any(s.state == state for lane in lanes for s in lane.stretches)]
-    handles = [Patch(color=STATE_COLOURS[state], label=DESCRIPTIONS[state]) for state in shown]
+    handles = [Patch(color=COLOURS[state], label=DESCRIPTIONS[state]) for state in shown]
     if timeline.chunks:
         handles.append(Patch(color="black", label="a gilkit kernel chunk"))
     fig.legend(handles=handles, loc="lower center", ncols=len(handles), fontsize="small", frameon=False)
@@ -109,15 +107,15 @@ def plot_timeline(timeline: "GilTimeline", ax: "Axes | None" = None) -> "Figure"
     return fig
 
 
-def save_timeline(timeline: "GilTimeline", path: str | os.PathLike[str]) -> None:
-    import matplotlib
+def save_timeline(timeline: Recording, path: str | os.PathLike[str] | BinaryIO) -> None:
+    plot_timeline(timeline).savefig(path, format="png", dpi=110, bbox_inches="tight")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig = plot_timeline(timeline)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+def timeline_png(timeline: Recording) -> bytes:
+    """The picture as PNG bytes (what a notebook shows)."""
+    png = io.BytesIO()
+    save_timeline(timeline, png)
+    return png.getvalue()
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ class GilReading:
     def __str__(self) -> str:
         held = ("/".join(f"{share:.0%}" for share in self.held_shares) if self.held_shares else None)
         return (f"GIL free {self.free_share:.0%} of {self.seconds:.2f} s, {self.switches} switches"
-                + (f"; the workers held it {held}" if held else ""))
+                + (f"; the threads held it {held}" if held else ""))
 
 
 @dataclass(frozen=True)

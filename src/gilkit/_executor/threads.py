@@ -3,6 +3,7 @@ the log of those chunks that the GIL timeline draws."""
 
 import collections
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +32,16 @@ class ChunkLog:
 
 #: The log installed by logging_chunks, if any (the strategy reads it for every call).
 chunk_log: ChunkLog | None = None
+
+
+def _forget_chunk_log() -> None:
+    """In a child forked while chunks were logged: the recording that reads the log stayed in the parent."""
+    global chunk_log
+    chunk_log = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_chunk_log)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,158 @@
+"""What a GIL timeline is made of: the states a thread can be in (with their words and colours, in one
+place), a thread's stretches in each, gilkit's kernel chunks, a lane per thread, and the recording that
+holds them with its samples. Data and what follows from it directly; the analysis, the trace and the
+picture read it from above."""
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import numpy as np
+
+from .._durations import Durations
+from ..verdict import GilWait
+
+State = Literal["holding", "running", "waiting_gil", "waiting_cpu", "blocked"]
+STATES: tuple[State, ...] = get_args(State)
+DESCRIPTIONS: dict[State, str] = {
+    "holding": "holds the GIL",
+    "running": "runs without the GIL",
+    "waiting_gil": "waits for the GIL",
+    "waiting_cpu": "waits for a CPU",
+    "blocked": "blocked elsewhere",
+}
+#: The picture's colours: the GIL's holder dark, running without it bright, waits warm, blocked grey.
+COLOURS: dict[State, str] = {
+    "holding": "#1f4e9c",
+    "running": "#4cbb47",
+    "waiting_gil": "#e0452b",
+    "waiting_cpu": "#f2b134",
+    "blocked": "#d9d9d9",
+}
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A thread in one state, in seconds since the recording began."""
+
+    start_s: float
+    stop_s: float
+    state: State
+
+    @property
+    def seconds(self) -> float:
+        return self.stop_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of a gilkit kernel, as gilkit's executor ran it (seconds since the recording began)."""
+
+    tid: int
+    #: The chunk function that ran, e.g. "count_primes_segment".
+    function: str
+    start_s: float
+    stop_s: float
+
+
+@dataclass(frozen=True)
+class ThreadLane:
+    """One thread's row of the timeline."""
+
+    tid: int
+    name: str
+    stretches: tuple[Stretch, ...]
+    #: How long the thread was seen: from its first sample to its end or the recording's.
+    seen_s: float
+    #: Each wait for the GIL, as sampled (see gil_waits).
+    gil_waits: Durations
+    #: The longest stretch of samples in which the thread held the GIL (to within an interval).
+    longest_hold_s: float
+
+    def share(self, state: State) -> float:
+        """The share of ``seen_s`` the thread spent in ``state``."""
+        spent = sum(stretch.seconds for stretch in self.stretches if stretch.state == state)
+        return spent / self.seen_s if self.seen_s > 0 else 0.0
+
+    @property
+    def shares(self) -> dict[State, float]:
+        return {state: self.share(state) for state in STATES}
+
+    @property
+    def blocked_throughout(self) -> bool:
+        """Whether every sample found the thread blocked outside the GIL (it never ran, held or waited)."""
+        return all(stretch.state == "blocked" for stretch in self.stretches)
+
+
+def gil_waits(stretches: tuple[Stretch, ...]) -> Durations:
+    """Each run of samples in which the thread waited for the GIL, from its first such sample to the
+    first that found it doing anything else (mostly: holding the GIL, or running once it had it); a
+    wait still going on when the recording ended is left out."""
+    waits, since = [], None
+    for stretch in stretches:
+        if stretch.state == "waiting_gil":
+            since = stretch.start_s if since is None else since
+        elif since is not None:
+            waits.append(stretch.start_s - since)
+            since = None
+    return Durations.of(waits)
+
+
+@dataclass(frozen=True, eq=False)
+class Recording:
+    """One recording: its samples, a lane per thread, gilkit's kernel chunks (gilkit.gil_timeline's
+    GilTimeline adds what they add up to)."""
+
+    label: str
+    build: str
+    #: Whether the GIL itself was read; if not, ``note`` says why.
+    gil_read: bool
+    note: str | None
+    interval_s: float
+    duration_s: float
+    #: time.perf_counter() at the first sample: add it to any time of the timeline to compare with yours.
+    origin: float
+    #: Per sample: its time since the first, the native thread id holding the GIL (0: free, or unknown),
+    #: the interpreter's switch counter, whether the GIL was locked (1), free (0), or not read (-1), the
+    #: CPU time its holder had used so far (ns; -1 unknown), and whether another thread waited for it (in
+    #: the GIL's wait, or asking for it).
+    times: np.ndarray = field(repr=False)
+    holders: np.ndarray = field(repr=False)
+    switch_counts: np.ndarray = field(repr=False)
+    locked: np.ndarray = field(repr=False)
+    holder_cpu_ns: np.ndarray = field(repr=False)
+    waited: np.ndarray = field(repr=False)
+    #: GIL switches during the recording, by the interpreter's own counter (None where it was not read).
+    switches: int | None
+    switch_interval_s: float
+    lanes: tuple[ThreadLane, ...]
+    chunks: tuple[Chunk, ...]
+    #: Threads that never ran and never held the GIL, and are not Python threads (idle BLAS threads...).
+    hidden_threads: int
+    sampler_cpu_s: float
+    #: The heartbeat meter's reading, where there is a GIL that this timeline could not read.
+    heartbeat: GilWait | None
+    truncated: bool
+    #: Threads the sampler found but never watched, for want of file descriptors: ``note`` says so.
+    unwatched_threads: int = 0
+
+    @property
+    def samples(self) -> int:
+        return len(self.times)
+
+    @property
+    def sample_interval_s(self) -> float:
+        """The median time between samples (the interval asked for, plus the timer's slack)."""
+        return float(np.median(np.diff(self.times))) if self.samples > 1 else math.nan
+
+    @property
+    def free_share(self) -> float | None:
+        """The share of samples that found the GIL free (None where it was not read)."""
+        return float(np.mean(self.locked == 0)) if self.gil_read and self.samples else None
+
+    def lane(self, thread: int | str) -> ThreadLane:
+        """The lane of a native thread id (``threading.get_native_id()``) or a thread name."""
+        for lane in self.lanes:
+            if thread in (lane.tid, lane.name):
+                return lane
+        raise KeyError(f"no thread {thread!r} in this timeline; it has {', '.join(lane.name for lane in self.lanes)}")
