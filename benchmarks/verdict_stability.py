@@ -62,7 +62,7 @@ def bench(runs: int, keep: str | None) -> None:
         paths = []
         for run in range(1, runs + 1):
             paths.append(str(Path(keep or scratch) / f"run-{run}.json"))
-            screen = gilkit("bench", "--quick", "--json", paths[-1])
+            screen = gilkit("bench", "--quick", "--save", paths[-1])
             print(f"--- run {run}", flush=True)
             print(screen.split("\nwrote")[0], flush=True)
         summarize(paths)

@@ -35,9 +35,27 @@ def test_info_reports_the_gil_and_the_usable_cpus():
 def quick_report(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "out.json"
     result = gilkit_cli("bench", "--quick", "--kernels", "count_primes,sum_squares", "--impls", "python",
-                        "--workers", "1,2", "--budget", "0.01", "--json", str(path))
+                        "--workers", "1,2", "--budget", "0.01", "--save", str(path))
     assert result.returncode == 0, result.stderr
     return result, json.loads(path.read_text())
+
+
+def test_every_notice_goes_to_stderr_and_json_alone_prints_the_report(quick_report, tmp_path):
+    result, _ = quick_report
+    assert "wrote" not in result.stdout and "wrote" in result.stderr
+    printed = gilkit_cli("bench", "--quick", "--kernels", "sum_squares", "--impls", "python", "--workers", "1,2",
+                         "--budget", "0.01", "--json")
+    assert printed.returncode == 0, printed.stderr
+    assert Report.from_json(json.loads(printed.stdout)).kernels() == ["sum_squares"]  # nothing but the JSON
+
+
+def test_the_old_spelling_json_path_still_writes_the_file_and_says_it_is_deprecated(tmp_path):
+    path = tmp_path / "old.json"
+    result = gilkit_cli("bench", "--quick", "--kernels", "sum_squares", "--impls", "python", "--workers", "1,2",
+                        "--budget", "0.01", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "--json PATH is deprecated: use --save PATH" in result.stderr
+    assert Report.from_json(json.loads(path.read_text())).kernels() == ["sum_squares"]
 
 
 def test_bench_json_has_every_documented_field(quick_report):
@@ -223,8 +241,10 @@ BAD_COMMAND_LINES = {
     "workers-overflow": ["bench", "--workers", str(2**31)],
     "workers-word": ["bench", "--workers", "two"],
     "budget-infinite": ["bench", "--budget", "inf"],
-    "json-into-missing-folder": ["bench", "--quick", "--json", "/no/such/folder/out.json"],
-    "json-onto-a-folder": ["bench", "--quick", "--json", "/tmp"],
+    "save-into-missing-folder": ["bench", "--quick", "--save", "/no/such/folder/out.json"],
+    "save-onto-a-folder": ["bench", "--quick", "--save", "/tmp"],
+    "old-json-spelling-into-missing-folder": ["bench", "--quick", "--json", "/no/such/folder/out.json"],
+    "old-and-new-spelling": ["bench", "--quick", "--json", "/tmp/a.json", "--save", "/tmp/b.json"],
     "compare-record-without-keys": ["bench", "--compare", "{good}", "{missing}"],
     "compare-zero-throughput": ["bench", "--compare", "{zero}", "{good}"],
     "compare-unknown-version": ["bench", "--compare", "{good}", "{future}"],
@@ -258,3 +278,10 @@ def test_a_closed_pipe_ends_the_command_quietly():
     reader.stdout.close()  # like `gilkit info | head -0`: nobody reads
     _, stderr = reader.communicate(timeout=120)
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
+
+
+def test_the_command_line_imports_no_demo_until_one_runs():
+    probe = ("import sys, gilkit.cli; gilkit.cli.build_parser(); "
+             "print(sorted(m for m in sys.modules if m.startswith('gilkit.demos.')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['gilkit.demos._catalog', 'gilkit.demos._options', 'gilkit.demos._result']"

@@ -250,7 +250,7 @@ def test_convoy_refuses_a_folder_that_does_not_exist():
 @pytest.mark.parametrize("name", list(DEMOS))
 def test_every_demo_option_is_its_functions_own_argument_with_the_same_default(name):
     demo = DEMOS[name]
-    parameters = inspect.signature(demo.run).parameters
+    parameters = inspect.signature(demo.load()).parameters
     for option in demo.options:
         assert parameters[option.name].default == option.default, option
 

@@ -90,8 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gilkit", description="Make the GIL visible: benchmark native vs pure-Python kernels.")
     parser.add_argument("--version", action="version", version=f"gilkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    commands.add_parser("info", help="the interpreter, its GIL, the usable CPUs and this build of gilkit")
+    commands.add_parser("info", help="the interpreter, its GIL, the usable CPUs and this build of gilkit").set_defaults(
+        run=_print_info)
     b = commands.add_parser("bench", help="time every kernel x impl x workers and show where threads help")
+    b.set_defaults(run=_bench)
     b.add_argument("--kernels", type=_choices("kernel", KERNELS), default=list(KERNELS),
                    help=f"comma-separated, from {','.join(KERNELS)} (default: all)")
     b.add_argument("--impls", type=_choices("impl", _implementations.IMPLS), default=None,
@@ -104,12 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--detail", action="store_true",
                    help="also print every cell's figures (times, throughput, heartbeat) and the findings")
     b.add_argument("--budget", type=_seconds, default=None, help="seconds of timed repeats per cell")
-    b.add_argument("--json", metavar="PATH", help="write the meta data and every cell as JSON")
+    b.add_argument("--json", nargs="?", const=True, default=None, metavar="PATH",
+                   help="print the meta data and every cell as JSON instead of the matrix (--json PATH, which "
+                        "wrote them to PATH, is the old spelling of --save PATH)")
+    b.add_argument("--save", metavar="PATH", help="write the meta data and every cell as JSON (read by --compare)")
     b.add_argument("--plot", metavar="PATH", help="draw speedup vs workers (needs matplotlib: gilkit[plot])")
     b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
                    help="print two saved runs side by side instead of measuring")
 
     d = commands.add_parser("demo", help=f"the other lessons, measured: {', '.join(DEMOS)}")
+    d.set_defaults(run=_demo)
     demos = d.add_subparsers(dest="demo", required=True, parser_class=_Parser)
     for demo in DEMOS.values():
         sub = demos.add_parser(demo.name, help=demo.help)
@@ -118,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     pr = commands.add_parser("probe", help="does a statement release the GIL, and will threads help?")
+    pr.set_defaults(run=_probe)
     pr.add_argument("statement", help="Python code to time, e.g. 'np.sort(a)'")
     pr.add_argument("-s", "--setup", action="append", default=[], metavar="CODE",
                     help="code run once before, e.g. 'import numpy as np; a = np.random.rand(10**6)' (repeatable)")
@@ -127,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print the report as JSON")
 
     tl = commands.add_parser("timeline", help="who holds the GIL, thread by thread: a picture, a trace, figures")
+    tl.set_defaults(run=_timeline)
     tl.add_argument("statement", help="Python code each thread runs once, e.g. 'gilkit.mandelbrot(3000, 2000)'")
     tl.add_argument("-s", "--setup", action="append", default=[], metavar="CODE",
                     help="code run once before, e.g. 'import gilkit' (repeatable)")
@@ -138,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     sh = commands.add_parser("shell", help="run shell commands in parallel; exit codes kept")
+    sh.set_defaults(run=_shell)
     sh.add_argument("-j", "--jobs", type=_count(MAX_WORKERS), default=None,
                     help="commands at once (default: usable CPUs)")
     sh.add_argument("--timeout", type=_seconds, default=None, help="seconds per command")
@@ -167,19 +176,8 @@ def _main(argv: Sequence[str] | None) -> int:
             stream.reconfigure(errors="replace")
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "info":
-        return _print_info()
-    if args.command == "demo":
-        return _demo(args)
-    if args.command == "shell":
-        return _shell(parser, args)
-    if args.command == "probe":
-        return _probe(args)
-    if args.command == "timeline":
-        return _timeline(parser, args)
-    if args.compare:
-        return _compare(parser, *args.compare)
-    return _bench(parser, args)
+    command: Callable[[argparse.ArgumentParser, argparse.Namespace], int] = args.run
+    return command(parser, args)
 
 
 def _add_demo_option(parser: argparse.ArgumentParser, option: Option) -> None:
@@ -196,7 +194,7 @@ def _add_demo_option(parser: argparse.ArgumentParser, option: Option) -> None:
                             help=f"{option.help} (default: {option.default})")
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     demo = DEMOS[args.demo]
     if demo.needs_native and not _implementations.NATIVE_AVAILABLE:
         print(f"gilkit demo {demo.name} needs the compiled kernels: {_implementations.NATIVE_UNAVAILABLE_REASON}",
@@ -252,7 +250,7 @@ def _shell(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _probe(args: argparse.Namespace) -> int:
+def _probe(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from ._statements import StatementError
     from .probing import probe_statement
 
@@ -290,7 +288,7 @@ def _timeline(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_info() -> int:
+def _print_info(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     facts = info()
     width = max(map(len, facts))
     for key, value in facts.items():
@@ -301,6 +299,13 @@ def _print_info() -> int:
 def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from . import usable_cpus
 
+    if args.compare:
+        return _compare(parser, *args.compare)
+    old_spelling = isinstance(args.json, str)  # --json PATH wrote the file
+    if old_spelling:
+        if args.save:
+            parser.error("--json PATH is the old spelling of --save PATH: give one of them")
+        args.save, args.json = args.json, None
     impls = args.impls or list(_implementations.available_impls())
     missing = [impl for impl in impls if impl not in _implementations.available_impls()]
     if missing:
@@ -311,8 +316,11 @@ def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error("nothing to run: mode openmp runs only impl native; add --impls native or another mode")
     if args.plot:
         _require_matplotlib(parser, "--plot")
-    for path in filter(None, (args.json, args.plot)):
+    for path in filter(None, (args.save, args.plot)):
         _check_writable(parser, path)  # before the run, not after it
+    if old_spelling:
+        print("gilkit bench: --json PATH is deprecated: use --save PATH (--json alone prints the JSON)",
+              file=sys.stderr)
     workers = args.workers or list(range(1, usable_cpus() + 1))
     timing = bench.QUICK if args.quick else bench.Timing()
     if args.budget:
@@ -321,21 +329,24 @@ def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     cells = bench.run_bench(args.kernels, impls, workers, args.modes, quick=args.quick, timing=timing,
                             progress=_progress)
     measured = bench.to_report(cells, quick=args.quick)
-    if args.detail:
-        print(report.format_table(measured))
-        print()
-        print(report.format_findings(measured))
-        print()
-    print(report.format_matrix(measured, colour=report.wants_colour(sys.stdout)))
     if args.json:
-        with open(args.json, "w") as f:
+        print(json.dumps(measured.to_json(), indent=1))
+    else:
+        if args.detail:
+            print(report.format_table(measured))
+            print()
+            print(report.format_findings(measured))
+            print()
+        print(report.format_matrix(measured, colour=report.wants_colour(sys.stdout)))
+    if args.save:
+        with open(args.save, "w") as f:
             json.dump(measured.to_json(), f, indent=1)
-        print(f"\nwrote {args.json}")
+        print(f"wrote {args.save}", file=sys.stderr)
     if args.plot:
         from .plot import plot_speedups
 
         plot_speedups(measured, args.plot)
-        print(f"wrote {args.plot}")
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 

@@ -9,6 +9,10 @@ from .._validate import integer, positive_seconds
 Kind = Literal["count", "seconds", "folder", "flag"]
 
 
+class NoDisplayError(RuntimeError):
+    """The Tk demo cannot open a window here: no Tk, no display."""
+
+
 @dataclass(frozen=True)
 class Option:
     """A keyword argument of a demo: its name, default and limits, and what --help says of it."""

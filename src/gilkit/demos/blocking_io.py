@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from .. import kernels
 from .._build import gil_enabled
 from .._validate import integer, positive_seconds
+from ._catalog import IO_OPTIONS
 from ._echo import echo_once, running_echo_server
-from ._options import Option
 from ._result import DemoResult
 
 READS_PER_FILE = 256
@@ -55,9 +55,7 @@ def _time_tasks(task: Callable[[int], object], tasks: int, threads: int,
     return time.perf_counter() - start
 
 
-THREADS = Option("threads", 4, "2 or more (it compares)", minimum=2, maximum=256)
-TASKS = Option("tasks", 8, "tasks of each kind", maximum=10_000)
-OPTIONS = (THREADS, TASKS)
+THREADS, TASKS = IO_OPTIONS
 
 
 def io_demo(threads: int = 4, tasks: int = 8, latency: float = 0.05, file_mb: int = 16,

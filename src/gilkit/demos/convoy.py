@@ -27,7 +27,7 @@ from .._build import gil_enabled
 from .._implementations import Impl
 from .._steady import INSIDE, chunk_max_iter
 from ..gil_timeline import GilTimeline, record_gil
-from ._options import Option
+from ._catalog import CONVOY_OPTIONS
 from ._result import DemoResult
 
 PAYLOAD = b"x" * 64
@@ -126,9 +126,7 @@ def _round_trips(seconds: float, beside: Impl | None, label: str) -> tuple[list[
     return json.loads(done.stdout), recorder.timeline
 
 
-DURATION = Option("duration", 1.0, "seconds of round trips per case", kind="seconds", maximum=3600)
-SAVE = Option("save", None, "write each case's timeline (PNG, Chrome trace) into DIR", kind="folder")
-OPTIONS = (DURATION, SAVE)
+DURATION, SAVE = CONVOY_OPTIONS
 
 
 def convoy_demo(duration: float = 1.0, save: str | os.PathLike[str] | None = None) -> DemoResult:

@@ -20,8 +20,8 @@ from typing import Any
 from .. import _implementations
 from .._build import gil_enabled
 from .._implementations import Impl
+from ._catalog import ASYNCIO_OPTIONS
 from ._echo import SlowEchoServer, echo_once, running_echo_server
-from ._options import Option
 from ._result import DemoResult
 from .responsive import frame_stats, run_work
 
@@ -109,8 +109,7 @@ async def _demo(requests: int, server: SlowEchoServer) -> list[list[Any]]:
     return rows
 
 
-REQUESTS = Option("requests", 8, "concurrent TCP requests", maximum=256)
-OPTIONS = (REQUESTS,)
+(REQUESTS,) = ASYNCIO_OPTIONS
 
 
 def asyncio_demo(requests: int = 8) -> DemoResult:

@@ -17,7 +17,7 @@ from .. import _implementations, kernels
 from .._build import gil_enabled
 from .._steady import INSIDE, chunk_max_iter
 from ..probing import probe
-from ._options import Option
+from ._catalog import CTYPES_OPTIONS
 from ._result import DemoResult
 
 #: How long one call takes: long enough for the heartbeat to see who holds the GIL.
@@ -48,8 +48,7 @@ def foreign_call(function: Callable[..., None], rows: int, max_iter: int) -> np.
     return out.reshape(rows, WIDTH)
 
 
-ROUNDS = Option("rounds", 5, "timed rounds per variant", maximum=1000)
-OPTIONS = (ROUNDS,)
+(ROUNDS,) = CTYPES_OPTIONS
 
 
 def ctypes_demo(rounds: int = 5, call_seconds: float = CALL_SECONDS) -> DemoResult:

@@ -18,13 +18,11 @@ from typing import Any, ClassVar
 
 from .. import _implementations
 from .._implementations import Impl
-from .responsive import frame_stats, run_work
+from ._catalog import Shown
+from ._options import NoDisplayError
+from .responsive import frame_stats, responsive_demo, run_work
 
 ROUNDS = 3  # units of work per button press
-
-
-class NoDisplayError(RuntimeError):
-    pass
 
 
 def _open_tk() -> tuple[Any, Any]:
@@ -222,3 +220,9 @@ def run_gui(auto: bool = False, frame_ms: float = 16.0, before_close: Callable[[
         window.root.after(300, press_next)
     window.root.mainloop()
     return window.stats(), shown
+
+
+def responsive_or_gui(duration: float = 1.0, gui: bool = False, auto: bool = False) -> Shown:
+    """`gilkit demo responsive`: the measured main loop, or with ``gui`` its Tk window (``auto``: press every
+    button, then close)."""
+    return gui_demo(auto=auto) if gui else responsive_demo(duration=duration)

@@ -10,12 +10,10 @@ import numpy as np
 from .. import _implementations
 from .._build import gil_enabled
 from .._validate import integer
-from ._options import Option
+from ._catalog import LOCKS_OPTIONS
 from ._result import DemoResult
 
-THREADS = Option("threads", 4, "2 or more (it compares)", minimum=2, maximum=256)
-UPDATES = Option("updates", 100_000, "values per thread", maximum=10**8)
-OPTIONS = (THREADS, UPDATES)
+THREADS, UPDATES = LOCKS_OPTIONS
 
 
 def locks_demo(threads: int = 4, updates: int = 100_000, bins: int = 16) -> DemoResult:

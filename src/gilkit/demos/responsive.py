@@ -15,7 +15,7 @@ from .._validate import positive_seconds
 from ..gil_timeline import gil_unreadable_reason, record_gil
 from ..heartbeat import HeartbeatProbe
 from ..verdict import Evidence, verdict
-from ._options import Option
+from ._catalog import RESPONSIVE_OPTIONS
 from ._result import DemoResult
 
 #: How long one chunk of the background work takes: longer than a 16 ms frame, so holding the GIL shows.
@@ -54,10 +54,7 @@ def _tick(frame_s: float, until: float, on_frame: Callable[[int], object] | None
     return lateness
 
 
-DURATION = Option("duration", 1.0, "seconds per case", kind="seconds")
-GUI = Option("gui", False, "open a Tk window instead (needs a display)", kind="flag")
-AUTO = Option("auto", False, "with --gui: press every button, then close", kind="flag")
-OPTIONS = (DURATION, GUI, AUTO)
+DURATION, GUI, AUTO = RESPONSIVE_OPTIONS
 
 
 def responsive_demo(duration: float = 1.0, frame_ms: float = 16.0, impls: list[Impl] | None = None) -> DemoResult:

@@ -20,7 +20,7 @@ import numpy as np
 from .._arithmetic import ceil_div
 from .._build import gil_enabled
 from .._implementations import Impl
-from ._options import Option
+from ._catalog import DASK_OPTIONS
 from ._result import DemoResult
 
 #: (width, height) per impl: one to two seconds on one thread here, each. A 16 x 16 image of one tile
@@ -35,8 +35,7 @@ ONE_THREAD = "one thread (sync)"
 CLUSTERS = (("LocalCluster: 2 workers x 1 thread", 2, 1), ("LocalCluster: 1 worker x 2 threads", 1, 2))
 
 
-ROUNDS = Option("rounds", 3, "timed rounds per (impl, scheduler)", maximum=1000)
-OPTIONS = (ROUNDS,)
+(ROUNDS,) = DASK_OPTIONS
 
 
 def dask_demo(rounds: int = 3, announce: Callable[[str], None] | None = None,
