@@ -9,7 +9,7 @@ import pytest
 
 from gilkit import bench
 from gilkit.report import Cell, Report, format_matrix
-from gilkit.verdict import BUSY_SHARE, HELD_SPEEDUP_LIMIT, INTERVAL_TARGET, GilReading, GilWait
+from gilkit.verdict import BUSY_SHARE, HELD_SPEEDUP_LIMIT, INTERVAL_TARGET, Evidence, GilReading, GilWait, verdict
 
 TIMING = bench.Timing(budget_s=1e9, min_repeats=6, max_repeats=30)
 
@@ -146,3 +146,19 @@ def test_the_first_screen_says_when_other_programs_kept_the_cpus_busy(busy, note
     screen = " ".join(matrix(cell("native", 1, 1.0, busy=busy), cell("native", 2, 1.9, 1.85, 1.95, busy=busy)).split())
     assert ("Other programs took 50% of the CPUs" in screen) is noted
     assert ("speedups are lower bounds" in screen) is noted
+
+
+NOBODY_WAITED = GilWait(math.nan, math.nan, meter="timeline")
+
+
+@pytest.mark.parametrize("reading, finding", [
+    # Two threads in sqlite3 or lzma: the GIL free throughout and nobody waiting for it: the free share
+    # says it, whether or not a wait happened to be sampled.
+    (GilReading(1.0, (0.0, 0.0), 3, 0.5, NOBODY_WAITED), "releases"),
+    (GilReading(0.45, (0.3, 0.25), 40, 0.5, GilWait(0.8, 1.5, meter="timeline")), "releases"),
+    (GilReading(0.02, (0.5, 0.47), 90, 0.5, GilWait(3.0, 4.2, meter="timeline")), "hands over"),
+    (GilReading(0.0, (0.55, 0.45), 9, 0.5, GilWait(60.0, 120.0, meter="timeline")), "holds"),
+    (GilReading(0.0, (0.99,), 0, 0.5, NOBODY_WAITED), "holds"),  # one thread, alone with the GIL
+], ids=["free-no-waits", "mostly-free", "python-threads", "json-dumps", "alone"])
+def test_the_verdict_reads_the_free_share_first_then_how_long_a_holder_kept_the_gil(reading, finding):
+    assert verdict(Evidence(reading.wait, reading, gil=True)).finding == finding
