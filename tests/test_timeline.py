@@ -369,7 +369,7 @@ def test_a_gil_layout_that_does_not_match_is_reported_and_the_heartbeat_judges_i
     assert gil_timeline.gil_unreadable_reason() == mismatch  # the bench and the probe read the heartbeat
     found = gilkit.timeline(python_loop, 100_000, threads=2)
     assert not found.gil_read and found.note == mismatch and found.heartbeat is not None
-    assert found.reading() is None and found.verdict().finding == "hands over"  # the heartbeat's word
+    assert found.reading() is None and "heartbeat" in found.verdict().evidence  # the heartbeat's word
 
 
 def test_the_sampler_reports_its_states_by_name_and_its_records_by_size():
