@@ -63,10 +63,17 @@ def _own_cpu_s(root: Path, ticks: int) -> float:
     return total
 
 
-def others_busy_share(before: CpuTimes | None, after: CpuTimes | None) -> float | None:
-    """The share of the usable CPUs' time that other programs (and a hypervisor) took between two readings:
-    0 on an idle machine, 0.5 beside one spinning process on 2 CPUs; None where not read."""
+def others_busy_seconds(before: CpuTimes | None, after: CpuTimes | None) -> tuple[float, float] | None:
+    """Between two readings: the CPU seconds other programs (and a hypervisor) took of the usable CPUs,
+    and the CPU seconds those CPUs had; None where not read."""
     if before is None or after is None or after.wall_s <= before.wall_s:
         return None
     others = (after.busy_s - before.busy_s) - (after.own_s - before.own_s)
-    return min(1.0, max(0.0, others / ((after.wall_s - before.wall_s) * after.cpus)))
+    return max(0.0, others), (after.wall_s - before.wall_s) * after.cpus
+
+
+def others_busy_share(before: CpuTimes | None, after: CpuTimes | None) -> float | None:
+    """The share of the usable CPUs' time that other programs took between two readings: 0 on an idle
+    machine, 0.5 beside one spinning process on 2 CPUs; None where not read."""
+    found = others_busy_seconds(before, after)
+    return None if found is None else min(1.0, found[0] / found[1])

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ._cpu_load import others_busy_share, read_cpu_times
+from ._cpu_load import others_busy_seconds, read_cpu_times
 from ._implementations import Impl
 from ._info import info
 from ._registry import WORKLOADS, Problem
@@ -95,15 +95,16 @@ class Trial:
     data_bytes: int = 0
     times_s: dict[int, list[float]] = field(default_factory=dict)
     spent_s: float = 0.0
-    busy_s: float = 0.0
-    watched_s: float = 0.0
+    #: CPU seconds other programs took during its rounds, of the CPU seconds the usable CPUs had.
+    others_s: float = 0.0
+    capacity_s: float = 0.0
 
     def __post_init__(self) -> None:
         self.restart()
 
     def restart(self) -> None:
         self.times_s = {count: [] for count in self.counts}
-        self.spent_s = self.busy_s = self.watched_s = 0.0
+        self.spent_s = self.others_s = self.capacity_s = 0.0
 
     @property
     def rounds(self) -> int:
@@ -112,7 +113,7 @@ class Trial:
     @property
     def others_busy(self) -> float | None:
         """The share of the CPUs other programs took during its rounds (None: not read)."""
-        return self.busy_s / self.watched_s if self.watched_s > 0 else None
+        return min(1.0, self.others_s / self.capacity_s) if self.capacity_s > 0 else None
 
     def speedups(self) -> dict[int, MedianInterval]:
         return {count: paired_speedup(self.times_s[1], times) for count, times in self.times_s.items() if count > 1}
@@ -123,11 +124,10 @@ class Trial:
         for count in self.counts if self.rounds % 2 == 0 else self.counts[::-1]:
             self.times_s[count].append(self.run(count))
             self.spent_s += self.times_s[count][-1]
-        after = read_cpu_times()
-        share = others_busy_share(before, after)
-        if share is not None and before is not None and after is not None:
-            self.busy_s += share * (after.wall_s - before.wall_s)
-            self.watched_s += after.wall_s - before.wall_s
+        load = others_busy_seconds(before, read_cpu_times())
+        if load is not None:
+            self.others_s += load[0]
+            self.capacity_s += load[1]
 
     def done(self, timing: "Timing") -> bool:
         if self.rounds < timing.min_repeats:
@@ -160,9 +160,12 @@ def time_within_bounds(trials: Sequence[Trial], timing: Timing) -> dict[int, dic
     for trial in suspects:
         trial.restart()  # a passing disturbance does not come back
     time_rounds(suspects, timing)
-    return {index: {count: _why(found, count, trial.held, trial.data_bytes)
-                    for count, found in trial.beyond_bounds().items()}
-            for index, trial in enumerate(trials) if trial in suspects and trial.beyond_bounds()}
+    flags = {}
+    for index, trial in enumerate(trials):
+        if trial in suspects and (persisting := trial.beyond_bounds()):
+            flags[index] = {count: _why(found, count, trial.held, trial.data_bytes)
+                            for count, found in persisting.items()}
+    return flags
 
 
 def prepare(kernel: str, impl: Impl, mode: Mode, workers: Sequence[int], *, quick: bool,
