@@ -148,7 +148,7 @@ cdef class Sampler:
 
     @property
     def missed(self):
-        """Threads found but never watched: (how many for want of file descriptors, whether memory ran
+        """Threads found but not watched then: (how many for want of file descriptors, whether memory ran
         out for some)."""
         cdef int short_of_memory
         cdef int64_t for_fds = gilkit_sampler_missed(self._started(), &short_of_memory)

@@ -247,7 +247,8 @@ struct gilkit_sampler {
     uintptr_t gil_begin, gil_end;
     int32_t self_tid;
     int truncated;
-    int32_t *missed_tids;   /* threads found but not watched for want of a file descriptor, once each */
+    int32_t *missed_tids;   /* threads found but refused for want of a file descriptor, once each (a later
+                             * look may watch one, once descriptors are free: its lane starts late) */
     int64_t n_missed, cap_missed;
     int short_of_memory;    /* some thread could not be watched: out of memory */
     double cpu_seconds;
@@ -678,12 +679,8 @@ int gilkit_sampler_truncated(const gilkit_sampler *s) { return s->truncated; }
 
 int64_t gilkit_sampler_missed(const gilkit_sampler *s, int *short_of_memory)
 {
-    int64_t never_watched = 0;
-    for (int64_t i = 0; i < s->n_missed; i++) {
-        never_watched += !listed(s->known_tids, s->n_known, s->missed_tids[i]);
-    }
     *short_of_memory = s->short_of_memory;
-    return never_watched;
+    return s->n_missed;
 }
 
 #else  /* not Linux: no way to read other threads' scheduler states */

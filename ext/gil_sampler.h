@@ -68,8 +68,9 @@ int gilkit_sampler_watches(gilkit_sampler *sampler, int32_t tid);
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *sampler);
 /* 1 if the sample or change buffers filled up and the recording stopped early. */
 int gilkit_sampler_truncated(const gilkit_sampler *sampler);
-/* How many threads the sampler found but never watched for want of file descriptors (it leaves the
- * process's last 32 to the program's own use); *short_of_memory 1 if memory ran out for some thread. */
+/* How many threads the sampler found but could not watch then, for want of file descriptors (it leaves the
+ * process's last 32 to the program's own use): each has no lane, or one that starts late;
+ * *short_of_memory 1 if memory ran out for some thread. */
 int64_t gilkit_sampler_missed(const gilkit_sampler *sampler, int *short_of_memory);
 
 #define GILKIT_NAME_SIZE 16

@@ -456,5 +456,5 @@ def test_threads_the_sampler_cannot_watch_for_want_of_descriptors_are_counted_an
     assert result.returncode == 0, result.stderr
     unwatched, note, in_figures, table = json.loads(result.stdout)
     assert unwatched > 0 and in_figures == unwatched
-    assert f"{unwatched} thread" in note and "could not be watched: out of file descriptors" in note
+    assert f"{unwatched} thread" in note and "could not be watched when found: out of file descriptors" in note
     assert note in table

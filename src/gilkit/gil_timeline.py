@@ -270,9 +270,9 @@ class GilRecorder:
             notes.append(f"the recording stopped after {len(samples)} samples (max_samples)")
         for_fds, short_of_memory = sampler.missed
         if for_fds:
-            notes.append(f"{for_fds} thread{'s' if for_fds > 1 else ''} could not be watched: out of file "
-                         "descriptors (the sampler needs two a thread and leaves the last 32 to the program; "
-                         "`ulimit -n` raises the limit)")
+            notes.append(f"{for_fds} thread{'s' if for_fds > 1 else ''} could not be watched when found: out of "
+                         "file descriptors, so their lanes are missing or start late (the sampler needs two a "
+                         "thread and leaves the last 32 to the program; `ulimit -n` raises the limit)")
         if short_of_memory:
             notes.append("some threads could not be watched: out of memory")
         lanes, hidden = records.lanes(times, changes, end, sampler.threads(), self._names, gil_read,

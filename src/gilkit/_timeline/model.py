@@ -133,7 +133,8 @@ class Recording:
     #: The heartbeat meter's reading, where there is a GIL that this timeline could not read.
     heartbeat: GilWait | None
     truncated: bool
-    #: Threads the sampler found but never watched, for want of file descriptors: ``note`` says so.
+    #: Threads the sampler found but could not watch then, for want of file descriptors: they have no lane,
+    #: or one that starts late; ``note`` says so.
     unwatched_threads: int = 0
 
     @property
