@@ -458,3 +458,12 @@ def test_threads_the_sampler_cannot_watch_for_want_of_descriptors_are_counted_an
     assert unwatched > 0 and in_figures == unwatched
     assert f"{unwatched} thread" in note and "could not be watched when found: out of file descriptors" in note
     assert note in table
+
+
+@reads_the_gil
+def test_a_timelines_reading_is_of_the_threads_that_ran_the_code():
+    found = gilkit.timeline(python_loop, 100_000, threads=2)
+    names = {found.lane(tid).name for tid in found.workers}
+    assert names == {"gilkit-timeline-0", "gilkit-timeline-1"}
+    assert len(found.reading().held_shares) == 2  # not the main thread, which only waited for them
+    assert len(found.reading([lane.tid for lane in found.lanes]).held_shares) == len(found.lanes)

@@ -31,6 +31,7 @@ heartbeat meter's reading (gilkit.heartbeat) for its verdict.
 """
 
 import contextlib
+import dataclasses
 import functools
 import os
 import sys
@@ -85,8 +86,8 @@ class GilTimeline(Recording):
 
     def reading(self, workers: Iterable[int] | None = None) -> GilReading | None:
         """What the sampler read of the GIL, for a verdict: its free share, each worker's share holding it
-        (``workers``: native thread ids; by default every lane), switches and waits. None where the GIL
-        was not read."""
+        (``workers``: native thread ids; by default the threads gilkit.timeline ran the code on, else every
+        lane), switches and waits. None where the GIL was not read."""
         return analysis.reading(self, workers)
 
     def verdict(self, workers: Iterable[int] | None = None) -> Verdict:
@@ -324,10 +325,10 @@ def timeline(fn: Callable[..., object], /, *args: object, threads: int = 2, inte
     call = functools.partial(fn, *args, **kwargs)
     with record_gil(interval, label=label or str(getattr(fn, "__qualname__", repr(fn)))) as recorder:
         run = run_on_threads(call, count, 1, name="gilkit-timeline", ready=recorder.wait_until_watched)
-        for thread in run.threads:
-            if thread.native_id is not None:
-                recorder.name_thread(thread.native_id, thread.name)
-    return recorder.timeline
+        workers = tuple(thread.native_id for thread in run.threads if thread.native_id is not None)
+        for thread, native_id in zip(run.threads, workers, strict=True):
+            recorder.name_thread(native_id, thread.name)
+    return dataclasses.replace(recorder.timeline, workers=workers)
 
 
 def timeline_statement(statement: str, setup: str = "", namespace: dict[str, Any] | None = None, *,

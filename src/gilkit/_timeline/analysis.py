@@ -48,11 +48,11 @@ def gil_wait(timeline: Recording) -> GilWait:
 
 def reading(timeline: Recording, workers: Iterable[int] | None = None) -> GilReading | None:
     """What the sampler read of the GIL, for a verdict: its free share, each worker's share holding it
-    (``workers``: native thread ids; by default every lane), switches and waits. None where the GIL
-    was not read."""
+    (``workers``: native thread ids; by default the recording's own workers, else every lane), switches and
+    waits. None where the GIL was not read."""
     if not timeline.gil_read or not timeline.samples:
         return None
-    chosen = None if workers is None else set(workers)
+    chosen = set(workers) if workers is not None else set(timeline.workers) or None
     held = tuple(lane.share("holding") for lane in timeline.lanes if chosen is None or lane.tid in chosen)
     return GilReading(timeline.free_share or 0.0, held, timeline.switches or 0, timeline.duration_s,
                       gil_wait(timeline))

@@ -136,6 +136,9 @@ class Recording:
     #: Threads the sampler found but could not watch then, for want of file descriptors: they have no lane,
     #: or one that starts late; ``note`` says so.
     unwatched_threads: int = 0
+    #: The threads that ran the measured code, where that is known (gilkit.timeline's): what a reading
+    #: reads by default; empty: every lane.
+    workers: tuple[int, ...] = ()
 
     @property
     def samples(self) -> int:
