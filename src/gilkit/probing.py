@@ -24,7 +24,7 @@ from ._durations import Durations
 from ._statements import StatementError, compile_statement
 from ._text import aligned, json_ready
 from ._thread_runs import ThreadRun, run_on_threads
-from .gil_timeline import gil_unreadable_reason, record_gil
+from .gil_timeline import gil_unreadable_reason, timeline
 from .heartbeat import HeartbeatProbe, gil_share_ms, gil_wait
 from .verdict import Evidence, GilReading, Verdict, verdict
 
@@ -66,8 +66,10 @@ class ProbeReport:
     gil_p90_ms: float
     gil_p99_ms: float
     gil_max_ms: float
-    #: The sampler's reading on the most threads (None where the GIL cannot be read: the heartbeats judge).
+    #: The sampler's reading on the most threads (None where the GIL cannot be read: the heartbeats judge),
+    #: and why it could not be read then.
     gil_reading: GilReading | None
+    gil_unreadable: str | None
     verdict: Verdict = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,7 +102,7 @@ class ProbeReport:
 
     def _reading_line(self) -> str:
         if self.gil_reading is None:
-            return f"GIL sampler: not read here ({gil_unreadable_reason()}); the heartbeat judges"
+            return f"GIL sampler: not read here ({self.gil_unreadable}); the heartbeat judges"
         return f"GIL sampler ({self.scaling[-1].workers} threads): {self.gil_reading}"
 
     def __str__(self) -> str:
@@ -151,7 +153,8 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
         for count in counts
     ]
     most = scaling[-1]
-    reading = read_gil(call, most.workers, calls, label=label or "probe")
+    unreadable = gil_unreadable_reason()
+    reading = None if unreadable is not None else read_gil(call, most.workers, calls, label=label or "probe")
     found = verdict(Evidence(gil_wait(lateness, control), reading, speedup=most.speedup_best, workers=most.workers,
                              cpu_per_wall=most.cpu_per_wall, cpu_wait_share=most.cpu_wait_share,
                              usable_cpus=usable_cpus(), one_thread_cpu_per_wall=scaling[0].cpu_per_wall))
@@ -161,18 +164,20 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
         heartbeat_median_ms=lateness.median_ms, heartbeat_p99_ms=lateness.p99_ms, heartbeat_max_ms=lateness.max_ms,
         control_median_ms=control.median_ms, gil_median_ms=gil_share_ms(lateness, control, 0.5),
         gil_p90_ms=gil_share_ms(lateness, control, 0.9), gil_p99_ms=gil_share_ms(lateness, control, 0.99),
-        gil_max_ms=gil_share_ms(lateness, control, 1.0), gil_reading=reading, verdict=found,
+        gil_max_ms=gil_share_ms(lateness, control, 1.0), gil_reading=reading, gil_unreadable=unreadable,
+        verdict=found,
     )
 
 
 def read_gil(call: Callable[[], object], count: int, calls: int, *, label: str = "probe") -> GilReading | None:
     """The sampler's reading of the GIL while ``count`` threads each make ``calls`` calls, in a round of its
-    own (the sampler's CPU time stays out of the timed rounds); None where the GIL cannot be read."""
-    if gil_unreadable_reason() is not None:
-        return None
-    with record_gil(label=label) as recorder:
-        run = run_on_threads(call, count, calls, ready=recorder.wait_until_watched)
-    return recorder.timeline.reading(thread.native_id for thread in run.threads if thread.native_id is not None)
+    own (the sampler's CPU time stays out of the timed rounds): gilkit.timeline's, of its threads."""
+
+    def batch() -> None:
+        for _ in range(calls):
+            call()
+
+    return timeline(batch, threads=count, label=label).reading()
 
 
 def _worker_counts(workers: Iterable[int]) -> list[int]:

@@ -71,16 +71,20 @@ class GilReading:
     def released(self) -> bool:
         return self.free_share >= RELEASED_FREE_SHARE
 
+    @property
+    def held_text(self) -> str:
+        """Each worker's share holding the GIL, "49%/48%" ("" where the workers are unknown)."""
+        return "/".join(f"{share:.0%}" for share in self.held_shares)
+
     def brief(self) -> str:
         """The reading in a few words, for a table cell: "GIL free 97%" or "held 49%/48%"."""
         if self.released or not self.held_shares:
             return f"GIL free {self.free_share:.0%}"
-        return "held " + "/".join(f"{share:.0%}" for share in self.held_shares)
+        return f"held {self.held_text}"
 
     def __str__(self) -> str:
-        held = ("/".join(f"{share:.0%}" for share in self.held_shares) if self.held_shares else None)
         return (f"GIL free {self.free_share:.0%} of {self.seconds:.2f} s, {self.switches} switches"
-                + (f"; the threads held it {held}" if held else ""))
+                + (f"; the threads held it {self.held_text}" if self.held_shares else ""))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 dtypes, checked against the sizes the compiled module reports, and decoded into the model's lanes.
 
 The state codes come from the compiled module (``STATE_CODES``), so the order of ``State`` cannot drift
-from the C enum; the dtypes are declared here and refused at import if the C structs laid out differently.
+from the C enum; the dtypes are declared here, and a recording refuses to start where the C structs are laid
+out differently.
 """
 
 import threading
