@@ -35,7 +35,7 @@ KERNEL_NAMES = sorted(p.stem for p in (HERE / "ext").glob("[!_]*.pyx"))
 HELPER_NAMES = sorted(p.stem for p in (HERE / "ext").glob("_*.pyx"))
 # Plain C compiled into a helper beside its .pyx: the GIL sampler includes CPython's internal headers,
 # which need Py_BUILD_CORE defined before Python.h, so it cannot live inside Cython's own C file.
-HELPER_C_SOURCES = {"_gilsampler": ["ext/gil_sampler.c"]}
+HELPER_C_SOURCES = {"_gilsampler": ["ext/gil_sampler.c", "ext/python_stacks.c"]}
 
 # Instruction-set variants of the kernels (names as in gilkit._environment.ISA_VARIANTS). A wheel holds all
 # of them and runs on any x86-64; elsewhere the portable baseline is the only one.
@@ -127,7 +127,8 @@ def _extensions():
 
     def compile_(names, package, build_dir):
         extensions = [Extension(f"{package}.{name}", [f"ext/{name}.pyx", *HELPER_C_SOURCES.get(name, [])],
-                                include_dirs=["ext"]) for name in names]
+                                include_dirs=["ext"], depends=[str(p.relative_to(HERE)) for p in HERE.glob("ext/*.h")])
+                      for name in names]
         # One C file per variant (the module name is compiled into it), so each gets its own build_dir.
         return cythonize(extensions, compiler_directives=CYTHON_DIRECTIVES, include_path=["ext"],
                          build_dir=build_dir)

@@ -21,6 +21,11 @@ cdef extern from "gil_sampler.h":
         int32_t tid
         int32_t state
 
+    ctypedef struct gilkit_stack_sample:
+        int32_t sample
+        int32_t tid
+        int32_t stack
+
     ctypedef struct gilkit_sampler:
         pass
 
@@ -29,7 +34,7 @@ cdef extern from "gil_sampler.h":
     double gilkit_now() noexcept nogil
     int gilkit_gil_init(int32_t caller, const char **why)
     int gilkit_threads_readable(const char **why)
-    gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why)
+    gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, int with_stacks, const char **why)
     void gilkit_sampler_stop(gilkit_sampler *sampler) noexcept nogil
     void gilkit_sampler_free(gilkit_sampler *sampler) noexcept nogil
     int64_t gilkit_sampler_samples(const gilkit_sampler *sampler, const gilkit_sample **samples)
@@ -40,11 +45,41 @@ cdef extern from "gil_sampler.h":
     double gilkit_sampler_cpu_seconds(const gilkit_sampler *sampler)
     int gilkit_sampler_truncated(const gilkit_sampler *sampler)
     int64_t gilkit_sampler_missed(const gilkit_sampler *sampler, int *short_of_memory)
+    const gilkit_stacks *gilkit_sampler_stacks(const gilkit_sampler *sampler, const char **why)
+    int64_t gilkit_sampler_stack_samples(const gilkit_sampler *sampler, const gilkit_stack_sample **samples)
+
+cdef extern from "python_stacks.h":
+    ctypedef struct gilkit_function:
+        int32_t qualname
+        int32_t filename
+        int32_t first_line
+
+    ctypedef struct gilkit_stack_node:
+        int32_t parent
+        int32_t function
+
+    ctypedef struct gilkit_stacks:
+        pass
+
+    int GILKIT_STACK_UNKNOWN, GILKIT_FUNCTION_ELIDED, GILKIT_STACK_DEPTH
+    int32_t gilkit_stacks_nodes(const gilkit_stacks *stacks, const gilkit_stack_node **nodes)
+    int32_t gilkit_stacks_functions(const gilkit_stacks *stacks, const gilkit_function **functions)
+    int64_t gilkit_stacks_texts(const gilkit_stacks *stacks, const char **texts)
+    int gilkit_stacks_full(const gilkit_stacks *stacks)
+    int gilkit_stacks_readable(const char **why)
 
 #: Bytes of one sample and of one change, as the structured dtypes of gilkit._timeline.records must lay
 #: them out.
 SAMPLE_SIZE = sizeof(gilkit_sample)
 CHANGE_SIZE = sizeof(gilkit_change)
+#: Bytes of one stack sample (sample, tid, stack) and of one stack node (parent, function).
+STACK_SAMPLE_SIZE = sizeof(gilkit_stack_sample)
+STACK_NODE_SIZE = sizeof(gilkit_stack_node)
+#: The stack of a sample whose stack changed under the read or could not be read; the function of the node
+#: that stands for the outer frames past the depth limit (STACK_DEPTH frames are kept, the innermost).
+STACK_UNKNOWN = GILKIT_STACK_UNKNOWN
+FUNCTION_ELIDED = GILKIT_FUNCTION_ELIDED
+STACK_DEPTH = GILKIT_STACK_DEPTH
 #: The code of each state a change records, by the name gilkit._timeline.model gives it.
 STATE_CODES = {"holding": GILKIT_HOLDING, "running": GILKIT_RUNNING, "waiting_gil": GILKIT_WAITING_GIL,
                "waiting_cpu": GILKIT_WAITING_CPU, "blocked": GILKIT_BLOCKED, "ended": GILKIT_GONE}
@@ -68,6 +103,15 @@ def threads_unreadable_reason():
     return why.decode()
 
 
+def stacks_unreadable_reason():
+    """None where the Python stacks of other threads can be read here, checked on this thread's own stack
+    now; else why not, in words."""
+    cdef const char *why
+    if gilkit_stacks_readable(&why):
+        return None
+    return why.decode()
+
+
 def timed_call(fn, tuple args):
     """``fn(*args)`` and the times (time.perf_counter's clock, the sampler's) just before and just after it,
     taken in compiled code: no bytecode runs in between, so no GIL switch can fall there."""
@@ -82,11 +126,11 @@ cdef class Sampler:
 
     cdef gilkit_sampler *_sampler
 
-    def __init__(self, double interval, int64_t max_samples):
+    def __init__(self, double interval, int64_t max_samples, bint stacks=True):
         cdef const char *why
         if self._sampler is not NULL:
             raise RuntimeError("a Sampler starts once")
-        self._sampler = gilkit_sampler_start(interval, max_samples, &why)
+        self._sampler = gilkit_sampler_start(interval, max_samples, stacks, &why)
         if self._sampler is NULL:
             raise RuntimeError(why.decode())
 
@@ -153,3 +197,37 @@ cdef class Sampler:
         cdef int short_of_memory
         cdef int64_t for_fds = gilkit_sampler_missed(self._started(), &short_of_memory)
         return for_fds, bool(short_of_memory)
+
+    def stack_samples(self):
+        """The stacks read, as raw bytes (STACK_SAMPLE_SIZE each): sample, tid, stack (a node, or
+        STACK_UNKNOWN): the GIL's holder in each sample where it is known, or on a build running without the
+        GIL each running thread."""
+        cdef const gilkit_stack_sample *records
+        cdef int64_t count = gilkit_sampler_stack_samples(self._started(), &records)
+        return (<const char *> records)[:count * sizeof(gilkit_stack_sample)] if count else b""
+
+    def stack_tables(self):
+        """(nodes as raw bytes, STACK_NODE_SIZE each: parent, function; the functions as [(qualified name,
+        file name, first line), ...]; whether the tables filled up), or None where no stacks were read."""
+        cdef const char *why
+        cdef const gilkit_stacks *stacks = gilkit_sampler_stacks(self._started(), &why)
+        cdef const gilkit_stack_node *nodes
+        cdef const gilkit_function *functions
+        cdef const char *texts
+        if stacks is NULL:
+            return None
+        cdef int32_t n_nodes = gilkit_stacks_nodes(stacks, &nodes)
+        cdef int32_t n_functions = gilkit_stacks_functions(stacks, &functions)
+        gilkit_stacks_texts(stacks, &texts)
+        named = [((texts + functions[i].qualname).decode(errors="replace"),
+                  (texts + functions[i].filename).decode(errors="replace"), functions[i].first_line)
+                 for i in range(n_functions)]
+        raw = (<const char *> nodes)[:n_nodes * sizeof(gilkit_stack_node)] if n_nodes else b""
+        return raw, named, bool(gilkit_stacks_full(stacks))
+
+    @property
+    def stacks_unread(self):
+        """Why no stacks were read though they were asked for (None where they were, or not asked for)."""
+        cdef const char *why
+        gilkit_sampler_stacks(self._started(), &why)
+        return None if why is NULL else why.decode()

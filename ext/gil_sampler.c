@@ -18,6 +18,7 @@
 #include "Python.h"
 
 #include "gil_sampler.h"
+#include "python_stacks.h"
 
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
 #  define GILKIT_GIL_LAYOUT 1
@@ -51,7 +52,7 @@ static PyInterpreterState *main_interp;
 #endif
 
 #ifdef GILKIT_GIL_LAYOUT
-static void read_gil_at(struct _gil_runtime_state *state, gilkit_sample *out);
+static void read_gil_at(struct _gil_runtime_state *state, gilkit_sample *out, uintptr_t *holder_state);
 #endif
 
 int gilkit_gil_init(int32_t caller, const char **why)
@@ -73,7 +74,7 @@ int gilkit_gil_init(int32_t caller, const char **why)
      * sampler's reads use it (a recording already running keeps reading what it was given). */
     main_interp = interp;
     gilkit_sample now;
-    read_gil_at(found, &now);
+    read_gil_at(found, &now, NULL);
     if (now.locked != 1 || now.holder != caller || LOAD_HOLDER(found->last_holder) != PyThreadState_Get()) {
         *why = "the GIL read through the layout gilkit was built with is not held by the thread that holds it: "
                "gilkit was built for another CPython than the one running it (reinstall gilkit)";
@@ -102,11 +103,15 @@ static int drop_requested(PyThreadState *holder)
 }
 #endif
 
-void gilkit_gil_read(gilkit_sample *out)
+/* gilkit_gil_read, and the holder's thread state (0 where the holder is not known). */
+static void read_gil_holder(gilkit_sample *out, uintptr_t *holder_state)
 {
 #ifdef GILKIT_GIL_LAYOUT
-    read_gil_at(gil, out);
+    read_gil_at(gil, out, holder_state);
 #else
+    if (holder_state != NULL) {
+        *holder_state = 0;
+    }
     out->holder_cpu_ns = -1;
     out->switches = -1;
     out->holder = 0;
@@ -115,10 +120,19 @@ void gilkit_gil_read(gilkit_sample *out)
 #endif
 }
 
-#ifdef GILKIT_GIL_LAYOUT
-/* The GIL at ``state`` (NULL: not located), read by any thread without taking it. */
-static void read_gil_at(struct _gil_runtime_state *state, gilkit_sample *out)
+void gilkit_gil_read(gilkit_sample *out)
 {
+    read_gil_holder(out, NULL);
+}
+
+#ifdef GILKIT_GIL_LAYOUT
+/* The GIL at ``state`` (NULL: not located), read by any thread without taking it; ``holder_state`` (unless
+ * NULL): the holder's thread state, 0 where the holder is not known. */
+static void read_gil_at(struct _gil_runtime_state *state, gilkit_sample *out, uintptr_t *holder_state)
+{
+    uintptr_t unused;
+    holder_state = holder_state != NULL ? holder_state : &unused;
+    *holder_state = 0;
     out->holder_cpu_ns = -1;
     out->switches = -1;
     out->holder = 0;
@@ -153,6 +167,7 @@ static void read_gil_at(struct _gil_runtime_state *state, gilkit_sample *out)
                 && LOAD_HOLDER(state->last_holder) == holder) {
             out->holder = (int32_t)tid;
             out->drop_request = (int8_t)drop;
+            *holder_state = (uintptr_t)holder;
             return;
         }
     }
@@ -256,6 +271,10 @@ struct gilkit_sampler {
     int64_t n_samples, cap_samples;  /* n_samples is stored atomically: gilkit_sampler_taken reads it meanwhile */
     gilkit_change *changes;
     int64_t n_changes, cap_changes;
+    gilkit_stacks *stacks;  /* NULL: no stacks read (stacks_why says why, where they were asked for) */
+    const char *stacks_why;
+    gilkit_stack_sample *stack_samples;
+    int64_t n_stack_samples, cap_stack_samples;
     watched_thread *watched;
     int64_t n_watched, cap_watched;
     pthread_mutex_t known_lock;  /* guards the known threads: gilkit_sampler_watches reads them meanwhile */
@@ -481,19 +500,55 @@ static int record_change(gilkit_sampler *s, int32_t tid, int32_t state)
     return 1;
 }
 
-/* One sample: the GIL, then every watched thread. 0 when a buffer is full. */
+static int record_stack(gilkit_sampler *s, int32_t tid, int32_t stack)
+{
+    if (!reserve((void **)&s->stack_samples, &s->cap_stack_samples, s->n_stack_samples, s->max_changes,
+                 sizeof *s->stack_samples)) {
+        return 0;
+    }
+    s->stack_samples[s->n_stack_samples++] = (gilkit_stack_sample){(int32_t)s->n_samples, tid, stack};
+    return 1;
+}
+
+/* The holder's stack, read right after the GIL: unknown if the GIL changed hands meanwhile. */
+static int record_holder_stack(gilkit_sampler *s, const gilkit_sample *sample, uintptr_t holder_state)
+{
+    if (s->stacks == NULL || holder_state == 0) {
+        return 1;
+    }
+    int32_t stack = gilkit_stacks_read(s->stacks, holder_state, sample->holder);
+    gilkit_sample after;
+    gilkit_gil_read(&after);
+    if (after.switches != sample->switches || after.holder != sample->holder) {
+        stack = GILKIT_STACK_UNKNOWN;
+    }
+    return record_stack(s, sample->holder, stack);
+}
+
+/* Where no GIL is read (a free-threaded build running without it), the stack of each running thread. */
+static int record_running_stack(gilkit_sampler *s, int32_t tid)
+{
+    uintptr_t thread_state = gilkit_stacks_thread_state(s->stacks, tid);
+    return thread_state == 0 || record_stack(s, tid, gilkit_stacks_read(s->stacks, thread_state, tid));
+}
+
+/* One sample: the GIL (and its holder's stack), then every watched thread. 0 when a buffer is full. */
 static int take_sample(gilkit_sampler *s)
 {
     if (!reserve((void **)&s->samples, &s->cap_samples, s->n_samples, s->max_samples, sizeof *s->samples)) {
         return 0;
     }
     gilkit_sample *sample = &s->samples[s->n_samples];
+    uintptr_t holder_state = 0;
     for (int attempt = 0; attempt < 4; attempt++) {
         sample->time = gilkit_now();
-        gilkit_gil_read(sample);
+        read_gil_holder(sample, &holder_state);
         if (gilkit_now() - sample->time <= MAX_READ_SECONDS) {
             break;
         }
+    }
+    if (!record_holder_stack(s, sample, holder_state)) {
+        return 0;
     }
     if (sample->holder != 0 && !is_watched(s, sample->holder)) {
         scan_threads(s);  /* a thread started since the last scan holds the GIL */
@@ -514,6 +569,9 @@ static int take_sample(gilkit_sampler *s)
                 return 0;
             }
             w->state = state;
+        }
+        if (s->stacks != NULL && s->gil_end == 0 && state == GILKIT_RUNNING && !record_running_stack(s, w->tid)) {
+            return 0;
         }
         if (state == GILKIT_GONE) {
             unwatch(s, i--);
@@ -563,7 +621,7 @@ static void *start_thread(void *arg)
     return sample_until_stopped(s);
 }
 
-gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why)
+gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, int with_stacks, const char **why)
 {
     if (!gilkit_threads_readable(why)) {
         return NULL;
@@ -580,6 +638,10 @@ gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const
      * stops early and says so. */
     s->max_changes = 16 * max_samples;
     s->self_tid = -1;
+    if (with_stacks && gilkit_stacks_readable(&s->stacks_why)) {
+        s->stacks = gilkit_stacks_new();
+        s->stacks_why = s->stacks == NULL ? "out of memory" : NULL;
+    }
 #ifdef GILKIT_GIL_LAYOUT
     struct _gil_runtime_state *located = gil;  /* set by gilkit_gil_init; NULL where the GIL is not read */
     if (located != NULL) {
@@ -633,6 +695,8 @@ void gilkit_sampler_free(gilkit_sampler *s)
     free(s->known_tids);
     free(s->known_names);
     free(s->missed_tids);
+    free(s->stack_samples);
+    gilkit_stacks_free(s->stacks);
     pthread_mutex_destroy(&s->known_lock);
     free(s);
 }
@@ -683,6 +747,18 @@ int64_t gilkit_sampler_missed(const gilkit_sampler *s, int *short_of_memory)
     return s->n_missed;
 }
 
+const struct gilkit_stacks *gilkit_sampler_stacks(const gilkit_sampler *s, const char **why)
+{
+    *why = s->stacks_why;
+    return s->stacks;
+}
+
+int64_t gilkit_sampler_stack_samples(const gilkit_sampler *s, const gilkit_stack_sample **stack_samples)
+{
+    *stack_samples = s->stack_samples;
+    return s->n_stack_samples;
+}
+
 #else  /* not Linux: no way to read other threads' scheduler states */
 
 int gilkit_threads_readable(const char **why)
@@ -691,10 +767,11 @@ int gilkit_threads_readable(const char **why)
     return 0;
 }
 
-gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why)
+gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, int with_stacks, const char **why)
 {
     (void)interval;
     (void)max_samples;
+    (void)with_stacks;
     gilkit_threads_readable(why);
     return NULL;
 }
@@ -732,6 +809,18 @@ int gilkit_sampler_watches(gilkit_sampler *s, int32_t tid)
     return 0;
 }
 double gilkit_sampler_cpu_seconds(const gilkit_sampler *s) { (void)s; return 0.0; }
+const struct gilkit_stacks *gilkit_sampler_stacks(const gilkit_sampler *s, const char **why)
+{
+    (void)s;
+    *why = NULL;
+    return NULL;
+}
+int64_t gilkit_sampler_stack_samples(const gilkit_sampler *s, const gilkit_stack_sample **stack_samples)
+{
+    (void)s;
+    *stack_samples = NULL;
+    return 0;
+}
 int gilkit_sampler_truncated(const gilkit_sampler *s) { (void)s; return 0; }
 int64_t gilkit_sampler_missed(const gilkit_sampler *s, int *short_of_memory)
 {

@@ -33,7 +33,16 @@ typedef struct {
     int32_t state;         /* ... is in this state */
 } gilkit_change;
 
+/* In a sample, the Python stack of a thread: the GIL's holder, or on a build running without the GIL each
+ * running thread (a node of python_stacks.h's tables, or GILKIT_STACK_UNKNOWN). */
+typedef struct {
+    int32_t sample;
+    int32_t tid;
+    int32_t stack;
+} gilkit_stack_sample;
+
 typedef struct gilkit_sampler gilkit_sampler;
+struct gilkit_stacks;
 
 /* Called with the GIL held, by the thread whose native id is ``caller``: locates the main interpreter's GIL
  * and checks the layout compiled in against it (the GIL must read locked, its last holder the caller's own
@@ -49,8 +58,9 @@ void gilkit_gil_read(gilkit_sample *out);
  * performance counter), the clock of every sample. */
 double gilkit_now(void);
 
-/* Called with the GIL held; NULL with *why set on failure. */
-gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, const char **why);
+/* Called with the GIL held, from Python code; NULL with *why set on failure. ``with_stacks``: read Python
+ * stacks too, where they can be read (gilkit_sampler_stacks says why not). */
+gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, int with_stacks, const char **why);
 /* No GIL needed: stops the thread and waits for it. */
 void gilkit_sampler_stop(gilkit_sampler *sampler);
 void gilkit_sampler_free(gilkit_sampler *sampler);
@@ -72,6 +82,11 @@ int gilkit_sampler_truncated(const gilkit_sampler *sampler);
  * process's last 32 to the program's own use): each has no lane, or one that starts late;
  * *short_of_memory 1 if memory ran out for some thread. */
 int64_t gilkit_sampler_missed(const gilkit_sampler *sampler, int *short_of_memory);
+
+/* The stacks read, once stopped: their tables (python_stacks.h), or NULL and *why says why none were read
+ * (NULL too where none were asked for). */
+const struct gilkit_stacks *gilkit_sampler_stacks(const gilkit_sampler *sampler, const char **why);
+int64_t gilkit_sampler_stack_samples(const gilkit_sampler *sampler, const gilkit_stack_sample **stack_samples);
 
 #define GILKIT_NAME_SIZE 16
 

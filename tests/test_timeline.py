@@ -379,6 +379,7 @@ def test_the_sampler_reports_its_states_by_name_and_its_records_by_size():
 
     class Mislaid:
         SAMPLE_SIZE, CHANGE_SIZE, STATE_CODES = sampler.SAMPLE_SIZE + 8, sampler.CHANGE_SIZE, sampler.STATE_CODES
+        STACK_SAMPLE_SIZE, STACK_NODE_SIZE = sampler.STACK_SAMPLE_SIZE, sampler.STACK_NODE_SIZE
 
     with pytest.raises(records.LayoutError, match="rebuild gilkit"):
         records.state_names(Mislaid)

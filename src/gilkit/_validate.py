@@ -96,6 +96,14 @@ def positive_seconds(name: str, value: object, *, maximum: float = MAX_SECONDS) 
     return seconds
 
 
+def share(name: str, value: object) -> float:
+    """``value`` as a finite float in (0, 1]: a share of a whole."""
+    found = finite_real(name, value)
+    if not 0 < found <= 1:
+        raise ValueError(f"{name} must be a share in (0, 1], got {found:g}")
+    return found
+
+
 def real_array(name: str, value: Any, *, ndim: int) -> NDArray[np.float64]:
     """``value`` as a C-contiguous float64 array with ``ndim`` dimensions (the input is never modified)."""
     return np.ascontiguousarray(real_numeric_array(name, value, ndim=ndim), dtype=np.float64)

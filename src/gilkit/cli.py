@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="microseconds between samples (default: 200)")
     tl.add_argument("-o", "--output", metavar="PNG", help="draw the timeline (needs matplotlib: gilkit[plot])")
     tl.add_argument("--trace", metavar="JSON", help="write a Chrome trace that ui.perfetto.dev opens")
+    tl.add_argument("--folded", metavar="PATH",
+                    help="write the GIL holder's stacks as folded lines (flamegraph.pl, speedscope, inferno)")
+    tl.add_argument("--flame", metavar="PNG", help="draw a flame graph of where the GIL was held (needs matplotlib)")
     tl.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     sh = commands.add_parser("shell", help="run shell commands in parallel; exit codes kept")
@@ -268,9 +271,10 @@ def _timeline(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from ._statements import StatementError
     from .gil_timeline import timeline_statement
 
-    if args.output:
-        _require_matplotlib(parser, "-o")
-    for path in filter(None, (args.output, args.trace)):
+    for option, wanted in (("-o", args.output), ("--flame", args.flame)):
+        if wanted:
+            _require_matplotlib(parser, option)
+    for path in filter(None, (args.output, args.trace, args.folded, args.flame)):
         _check_writable(parser, path)
     try:
         found = timeline_statement(args.statement, setup="\n".join(args.setup), threads=args.threads,
@@ -285,6 +289,15 @@ def _timeline(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.trace:
         found.save_trace(args.trace)
         print(f"wrote {args.trace}", file=sys.stderr)
+    if args.folded:
+        found.save_folded(args.folded)
+        note = "" if found.stacks is not None else f" (empty: stacks not read: {found.stacks_note})"
+        print(f"wrote {args.folded}{note}", file=sys.stderr)
+    if args.flame:
+        from .plot import save_flame_graph
+
+        save_flame_graph(found, args.flame)
+        print(f"wrote {args.flame}", file=sys.stderr)
     return 0
 
 

@@ -48,8 +48,9 @@ from . import _executor, _implementations, _validate
 from ._build import build_label, gil_enabled
 from ._statements import StatementError, compile_statement
 from ._thread_runs import run_on_threads
-from ._timeline import analysis, records, trace
-from ._timeline.model import DESCRIPTIONS, STATES, Chunk, Recording, State, Stretch, ThreadLane
+from ._timeline import analysis, folded, records, trace
+from ._timeline.blame import Attribution, Behind, Held, Site
+from ._timeline.model import DESCRIPTIONS, STATES, Chunk, Frame, Recording, Stacks, State, Stretch, ThreadLane
 from .heartbeat import HeartbeatProbe
 from .verdict import GilReading, GilWait, Verdict
 
@@ -57,9 +58,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["DEFAULT_INTERVAL", "DESCRIPTIONS", "MAX_INTERVAL", "MAX_SAMPLES", "MIN_INTERVAL", "STATES", "Chunk",
-           "GilRecorder", "GilTimeline", "State", "Stretch", "ThreadLane", "checked_interval",
-           "gil_unreadable_reason", "record_gil", "timeline", "timeline_statement"]
+__all__ = ["DEFAULT_INTERVAL", "DESCRIPTIONS", "MAX_INTERVAL", "MAX_SAMPLES", "MIN_INTERVAL", "STATES", "Behind",
+           "Chunk", "Frame", "GilRecorder", "GilTimeline", "Held", "Site", "Stacks", "State", "Stretch",
+           "ThreadLane", "checked_interval", "gil_unreadable_reason", "record_gil", "timeline", "timeline_statement"]
 
 DEFAULT_INTERVAL = 200e-6
 MIN_INTERVAL = 20e-6
@@ -101,6 +102,24 @@ class GilTimeline(Recording):
 
     def table(self) -> str:
         return analysis.table(self)
+
+    def held_in(self, thread: int | str) -> list[Held]:
+        """Where a thread (a native id or a name) held the GIL, the longest first: a place (the first frame
+        of its own code, and the innermost; None where the stack was not read), its seconds and share.
+        Empty where the GIL or the stacks were not read."""
+        return Attribution(self).held_in(self.lane(thread).tid)
+
+    def blame(self, thread: int | str) -> tuple[float, list[Behind]]:
+        """How long a thread waited for the GIL, and behind whom and where, the longest first."""
+        return Attribution(self).blame(self.lane(thread).tid)
+
+    def folded_stacks(self) -> list[str]:
+        """The GIL holder's stacks as folded lines, ``thread;outer;...;inner count`` (flamegraph.pl,
+        speedscope, inferno); on a build running without the GIL, every running thread's."""
+        return folded.folded_stacks(self)
+
+    def save_folded(self, path: str | os.PathLike[str]) -> None:
+        folded.save_folded(self, path)
 
     def __str__(self) -> str:
         return self.table()
@@ -176,11 +195,14 @@ class GilRecorder:
     """``with record_gil() as rec: ...``; afterwards ``rec.timeline`` is the GilTimeline."""
 
     def __init__(self, interval: float = DEFAULT_INTERVAL, *, label: str = "recording",
-                 max_samples: int = MAX_SAMPLES) -> None:
+                 max_samples: int = MAX_SAMPLES, stacks: bool = True) -> None:
         self.interval = checked_interval(interval)
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, not {type(label).__name__}")
+        if not isinstance(stacks, bool):
+            raise TypeError(f"stacks must be True or False, not {type(stacks).__name__}")
         self.label = label
+        self.stacks = stacks
         self.max_samples = _validate.integer("max_samples", max_samples, minimum=2, maximum=2**31 - 1)
         self._timeline: GilTimeline | None = None
         self._stack: contextlib.ExitStack | None = None
@@ -243,7 +265,8 @@ class GilRecorder:
             # Where there is a GIL this build cannot read, the heartbeat meter still judges it, as before.
             self._heartbeat = (stack.enter_context(HeartbeatProbe())
                                if self._gil_unreadable is not None and gil_enabled() else None)
-            self._sampler = sampler_module.Sampler(self.interval, self.max_samples)
+            self._sampler_module = sampler_module
+            self._sampler = sampler_module.Sampler(self.interval, self.max_samples, self.stacks)
             stack.callback(self._sampler.stop)
             self._stack = stack.pop_all()
         return self
@@ -276,6 +299,11 @@ class GilRecorder:
                          "thread and leaves the last 32 to the program; `ulimit -n` raises the limit)")
         if short_of_memory:
             notes.append("some threads could not be watched: out of memory")
+        module = self._sampler_module
+        stacks = records.stacks(sampler, module.STACK_UNKNOWN, module.FUNCTION_ELIDED)
+        stacks_note = sampler.stacks_unread if self.stacks else "stacks were not asked for"
+        if stacks is not None and stacks.full:
+            stacks_note = "the stack tables filled up: later stacks are unknown"
         lanes, hidden = records.lanes(times, changes, end, sampler.threads(), self._names, gil_read,
                                       self._states)
         waiting = np.zeros(len(samples) + 1, dtype=np.int64)  # +1 where a wait for the GIL starts, -1 where it ends
@@ -296,18 +324,20 @@ class GilRecorder:
                          for tid, function, start, stop in self._chunks.spans),
             hidden_threads=hidden, sampler_cpu_s=sampler.cpu_seconds,
             heartbeat=self._heartbeat.gil_wait() if self._heartbeat is not None else None,
-            truncated=sampler.truncated, unwatched_threads=for_fds,
+            truncated=sampler.truncated, unwatched_threads=for_fds, stacks=stacks, stacks_note=stacks_note,
         )
 
 
 def record_gil(interval: float = DEFAULT_INTERVAL, *, label: str = "recording",
-               max_samples: int = MAX_SAMPLES) -> GilRecorder:
+               max_samples: int = MAX_SAMPLES, stacks: bool = True) -> GilRecorder:
     """Record the GIL while the ``with`` block runs: every thread of the process, whoever started it.
 
-    ``interval``: seconds between samples (default 200 us). One recording at a time per process. Needs
-    the compiled extension and Linux; raises ImportError or RuntimeError saying why where they are missing.
+    ``interval``: seconds between samples (default 200 us). ``stacks``: read the GIL holder's Python stack
+    in every sample (on a build running without the GIL, each running thread's), for ``held_in()``,
+    ``blame()`` and ``save_folded()``. One recording at a time per process. Needs the compiled extension
+    and Linux; raises ImportError or RuntimeError saying why where they are missing.
     """
-    return GilRecorder(interval, label=label, max_samples=max_samples)
+    return GilRecorder(interval, label=label, max_samples=max_samples, stacks=stacks)
 
 
 def timeline(fn: Callable[..., object], /, *args: object, threads: int = 2, interval: float = DEFAULT_INTERVAL,

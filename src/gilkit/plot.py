@@ -1,5 +1,6 @@
 """The pictures: speedup vs workers, one panel per kernel and one line per impl (and mode), for `gilkit
-bench --plot`; and the GIL timeline, one lane per thread, for `gilkit timeline -o`.
+bench --plot`; the GIL timeline, one lane per thread, for `gilkit timeline -o`; and a flame graph of where
+the GIL was held, from the folded stacks (`gilkit timeline --flame`).
 
 Drawn on matplotlib's Figure with the Agg canvas, which touch no global state: no backend is chosen, and
 pyplot's figures (a notebook's own) are left as they are."""
@@ -105,6 +106,67 @@ def plot_timeline(timeline: Recording, ax: "Axes | None" = None) -> "Figure":
     fig.legend(handles=handles, loc="lower center", ncols=len(handles), fontsize="small", frameon=False)
     fig.tight_layout(rect=(0, _LEGEND_INCHES / fig.get_figheight(), 1, 1))  # the legend's strip at the bottom
     return fig
+
+
+#: The flame graph's colours, one per thread (Okabe and Ito's, told apart with any colour vision), and the
+#: narrowest frame, as a share of the width, that is labelled.
+_THREAD_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+_LABELLED_SHARE = 0.04
+
+
+def plot_flame_graph(timeline: Recording) -> "Figure":
+    """The GIL holder's folded stacks (gilkit._timeline.folded) as a flame graph: each thread a base, each
+    function a box as wide as its share of the GIL-holding samples, callees above their callers, deeper
+    frames lighter."""
+    from ._timeline.folded import folded_stacks
+
+    counts: dict[tuple[str, ...], int] = {}
+    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {(): []}
+    for line in folded_stacks(timeline):
+        stack, count = line.rsplit(" ", 1)
+        frames = tuple(stack.split(";"))
+        for depth in range(1, len(frames) + 1):
+            path = frames[:depth]
+            if path not in counts:
+                counts[path] = 0
+                children[path] = []
+                children[path[:-1]].append(path)
+            counts[path] += int(count)
+    total = max(1, sum(counts[path] for path in children[()]))
+    depth = max(map(len, counts), default=1)
+    fig = _figure((11, 1.2 + 0.3 * depth))
+    ax = fig.subplots()
+    boxes: list[tuple[tuple[str, ...], int, str]] = []  # (path, offset, colour)
+
+    def place(path: tuple[str, ...], offset: int, colour: str) -> None:
+        boxes.append((path, offset, colour))
+        for child in sorted(children[path]):
+            place(child, offset, colour)
+            offset += counts[child]
+
+    offset = 0
+    for index, thread in enumerate(sorted(children[()])):
+        place(thread, offset, _THREAD_COLOURS[index % len(_THREAD_COLOURS)])
+        offset += counts[thread]
+    for path, offset, colour in boxes:
+        share = counts[path] / total
+        ax.barh(len(path) - 1, share, left=offset / total, height=0.9, color=colour,
+                alpha=max(0.3, 1.0 - 0.05 * (len(path) - 1)), edgecolor="white", linewidth=0.5)
+        if share >= _LABELLED_SHARE:
+            fits = max(1, int(share * 150))  # characters of 9-point text across a share of 11 inches
+            label = path[-1] if len(path[-1]) <= fits else path[-1][:fits - 1] + "…"
+            ax.text(offset / total + share / 2, len(path) - 1, label, ha="center", va="center", fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, depth - 0.4)
+    ax.set_yticks([])
+    ax.set_xlabel("share of the samples in which a thread held the GIL")
+    ax.set_title(f"Where the GIL was held: {timeline.label}\n{timeline.build}, {total} samples", fontsize="medium")
+    fig.tight_layout()
+    return fig
+
+
+def save_flame_graph(timeline: Recording, path: str | os.PathLike[str] | BinaryIO) -> None:
+    plot_flame_graph(timeline).savefig(path, format="png", dpi=110)
 
 
 def save_timeline(timeline: Recording, path: str | os.PathLike[str] | BinaryIO) -> None:

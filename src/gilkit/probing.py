@@ -24,6 +24,7 @@ from ._durations import Durations
 from ._statements import StatementError, compile_statement
 from ._text import aligned, json_ready
 from ._thread_runs import ThreadRun, run_on_threads
+from ._timeline.blame import Attribution
 from .gil_timeline import gil_unreadable_reason, timeline
 from .heartbeat import HeartbeatProbe, gil_share_ms, gil_wait
 from .verdict import Evidence, GilReading, Verdict, verdict
@@ -71,6 +72,9 @@ class ProbeReport:
     gil_reading: GilReading | None
     gil_unreadable: str | None
     verdict: Verdict = field(repr=False)
+    #: The function in which the threads held the GIL longest in that round (module and qualified name),
+    #: read from the holder's stacks; None where they were not read.
+    held_in: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Every figure as JSON-able values: a figure that was not measured (NaN) is None."""
@@ -96,9 +100,15 @@ class ProbeReport:
             f"heartbeat (1 thread): {self.heartbeat_median_ms:.2f} ms median, {self.heartbeat_p99_ms:.2f} p99, "
             f"{self.heartbeat_max_ms:.2f} max late; the GIL's share {self.gil_median_ms:.2f} median, "
             f"{self.gil_p90_ms:.2f} p90, {self.gil_p99_ms:.2f} p99 (control heartbeat {self.control_median_ms:.2f} ms)",
-            f"verdict: {self.verdict}",
+            self._verdict_line(),
         ]
         return "\n".join(lines)
+
+    def _verdict_line(self) -> str:
+        """The verdict, saying where the GIL was held when it was."""
+        if self.held_in is None or self.verdict.finding not in ("holds", "hands over"):
+            return f"verdict: {self.verdict}"
+        return f"verdict: {self.verdict.text}, in `{self.held_in}` ({self.verdict.evidence})"
 
     def _reading_line(self) -> str:
         if self.gil_reading is None:
@@ -154,7 +164,8 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
     ]
     most = scaling[-1]
     unreadable = gil_unreadable_reason()
-    reading = None if unreadable is not None else read_gil(call, most.workers, calls, label=label or "probe")
+    reading, held_in = (None, None) if unreadable is not None else read_gil(call, most.workers, calls,
+                                                                            label=label or "probe")
     found = verdict(Evidence(gil_wait(lateness, control), reading, speedup=most.speedup_best, workers=most.workers,
                              cpu_per_wall=most.cpu_per_wall, cpu_wait_share=most.cpu_wait_share,
                              usable_cpus=usable_cpus(), one_thread_cpu_per_wall=scaling[0].cpu_per_wall))
@@ -165,19 +176,23 @@ def probe(fn: Callable[..., object], /, *args: object, workers: Iterable[int] = 
         control_median_ms=control.median_ms, gil_median_ms=gil_share_ms(lateness, control, 0.5),
         gil_p90_ms=gil_share_ms(lateness, control, 0.9), gil_p99_ms=gil_share_ms(lateness, control, 0.99),
         gil_max_ms=gil_share_ms(lateness, control, 1.0), gil_reading=reading, gil_unreadable=unreadable,
-        verdict=found,
+        verdict=found, held_in=held_in,
     )
 
 
-def read_gil(call: Callable[[], object], count: int, calls: int, *, label: str = "probe") -> GilReading | None:
+def read_gil(call: Callable[[], object], count: int, calls: int, *,
+             label: str = "probe") -> tuple[GilReading | None, str | None]:
     """The sampler's reading of the GIL while ``count`` threads each make ``calls`` calls, in a round of its
-    own (the sampler's CPU time stays out of the timed rounds): gilkit.timeline's, of its threads."""
+    own (the sampler's CPU time stays out of the timed rounds): gilkit.timeline's, of its threads; and the
+    function in which they held the GIL longest (None where the stacks were not read)."""
 
     def batch() -> None:
         for _ in range(calls):
             call()
 
-    return timeline(batch, threads=count, label=label).reading()
+    recorded = timeline(batch, threads=count, label=label)
+    culprit = Attribution(recorded).culprit(recorded.workers)
+    return recorded.reading(), None if culprit is None else culprit.full_name
 
 
 def _worker_counts(workers: Iterable[int]) -> list[int]:

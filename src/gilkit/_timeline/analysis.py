@@ -9,6 +9,7 @@ import numpy as np
 
 from .._text import aligned, json_ready
 from ..verdict import Evidence, GilReading, GilWait, Verdict, verdict
+from .blame import Attribution, blame_line
 from .model import STATES, Recording
 
 
@@ -68,6 +69,19 @@ def timeline_verdict(timeline: Recording, workers: Iterable[int] | None = None) 
 def figures(timeline: Recording) -> dict[str, Any]:
     """Every figure as plain JSON-able values (`gilkit timeline --json`); None where not measured."""
     found = timeline_verdict(timeline)
+    attribution = Attribution(timeline)
+
+    def places(tid: int) -> dict[str, Any]:
+        waited, behind = attribution.blame(tid)
+        return {
+            "held_in": [{"where": None if held.site is None else str(held.site),
+                         "function": None if held.site is None else held.site.innermost.full_name,
+                         "seconds": held.seconds, "share": held.share} for held in attribution.held_in(tid)],
+            "waited_gil_s": waited,
+            "waited_behind": [{"holder": entry.holder, "where": None if entry.site is None else str(entry.site),
+                               "seconds": entry.seconds} for entry in behind],
+        }
+
     return json_ready({
         "label": timeline.label,
         "build": timeline.build,
@@ -84,6 +98,8 @@ def figures(timeline: Recording) -> dict[str, Any]:
         "truncated": timeline.truncated,
         "hidden_threads": timeline.hidden_threads,
         "unwatched_threads": timeline.unwatched_threads,
+        "stacks": {"read": attribution.readable, "note": timeline.stacks_note,
+                   "unknown_share": attribution.unknown_share() if attribution.readable else None},
         "threads": [{
             "tid": lane.tid,
             "name": lane.name,
@@ -93,6 +109,7 @@ def figures(timeline: Recording) -> dict[str, Any]:
             "gil_waits": {"count": len(lane.gil_waits), "median_ms": lane.gil_waits.median_ms,
                           "p90_ms": lane.gil_waits.p90_ms, "max_ms": lane.gil_waits.max_ms},
             "chunks": sum(chunk.tid == lane.tid for chunk in timeline.chunks),
+            **places(lane.tid),
         } for lane in timeline.lanes],
         "verdict": {"finding": found.finding, "text": found.text, "evidence": found.evidence},
     })
@@ -124,9 +141,37 @@ def table(timeline: Recording) -> str:
         f"(sampler CPU {1000 * timeline.sampler_cpu_s:.1f} ms); {gil}",
         "",
         *aligned(rows),
+        *_places(timeline),
         "",
         f"verdict: {timeline_verdict(timeline)}",
     ])
+
+
+#: A thread that held the GIL less of its time than this is left out of the table's places.
+SHOWN_HOLDING_SHARE = 0.01
+
+
+def _places(timeline: Recording) -> list[str]:
+    """Lines saying where each thread held the GIL most and what each waited behind most."""
+    attribution = Attribution(timeline)
+    if not attribution.readable:
+        return ["", f"stacks not read: {timeline.stacks_note}"] if timeline.gil_read else []
+    held_rows, blamed = [["thread", "held there", "share", "where (its own first frame > the innermost)"]], []
+    for lane in timeline.lanes:
+        held = attribution.held_in(lane.tid)
+        if held and lane.share("holding") >= SHOWN_HOLDING_SHARE:
+            top = held[0]
+            held_rows.append([lane.name, f"{top.seconds:.2f} s", f"{top.share:.0%}",
+                              str(top.site) if top.site else "(stack not read)"])
+        waited, behind = attribution.blame(lane.tid)
+        if waited > 0:
+            blamed.append(blame_line(lane.name, waited, behind))
+    lines = []
+    if len(held_rows) > 1:
+        lines += ["", "where each thread held the GIL most:", *aligned(held_rows)]
+    if blamed:
+        lines += ["", "what each wait for the GIL was behind most:", *("  " + line for line in blamed)]
+    return lines
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

@@ -1,7 +1,7 @@
 """What a GIL timeline is made of: the states a thread can be in (with their words and colours, in one
-place), a thread's stretches in each, gilkit's kernel chunks, a lane per thread, and the recording that
-holds them with its samples. Data and what follows from it directly; the analysis, the trace and the
-picture read it from above."""
+place), a thread's stretches in each, gilkit's kernel chunks, a lane per thread, the Python stacks the
+sampler read, and the recording that holds them with its samples. Data and what follows from it directly;
+the analysis, the blame, the trace, the folded stacks and the picture read it from above."""
 
 import math
 from dataclasses import dataclass, field
@@ -53,6 +53,60 @@ class Chunk:
     function: str
     start_s: float
     stop_s: float
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A Python function on a stack, as its code object names it."""
+
+    #: The qualified name, e.g. "JSONEncoder.iterencode".
+    function: str
+    file: str
+    #: The function's first line.
+    line: int
+    #: ``file`` as imported: relative to the sys.path entry it was found under, e.g. "json/encoder.py".
+    path: str
+    #: The dotted module the file is (e.g. "json.encoder"), "" where it is not under sys.path.
+    module: str
+
+    @property
+    def full_name(self) -> str:
+        """The module and qualified name, e.g. "json.encoder.JSONEncoder.iterencode"."""
+        return f"{self.module}.{self.function}" if self.module else self.function
+
+    def __str__(self) -> str:
+        return f"{self.function} ({self.path}:{self.line})"
+
+
+#: The frame that stands for a stack's outer frames past the sampler's depth limit.
+ELIDED = Frame("...", "", 0, "", "")
+
+
+@dataclass(frozen=True, eq=False)
+class Stacks:
+    """The Python stacks the sampler read: on a GIL build the holder's in every sample where the holder is
+    known, on a build running without the GIL each running thread's. A stack is a node of a tree of
+    frames (the innermost frame, below its caller's node)."""
+
+    #: Per stack read: the sample's index, the native thread id, and the node (-1: the stack changed
+    #: under the read, or could not be read).
+    samples: np.ndarray = field(repr=False)
+    tids: np.ndarray = field(repr=False)
+    nodes: np.ndarray = field(repr=False)
+    #: Per node: its caller's node (-1: none) and its frame (an index into ``frames``).
+    parents: np.ndarray = field(repr=False)
+    node_frames: np.ndarray = field(repr=False)
+    frames: tuple[Frame, ...] = field(repr=False)
+    #: Whether the tables filled up (later stacks read as unknown).
+    full: bool = False
+
+    def frames_of(self, node: int) -> tuple[Frame, ...]:
+        """A node's stack, outermost frame first; () for -1."""
+        found = []
+        while node >= 0:
+            found.append(self.frames[self.node_frames[node]])
+            node = int(self.parents[node])
+        return tuple(reversed(found))
 
 
 @dataclass(frozen=True)
@@ -139,6 +193,9 @@ class Recording:
     #: The threads that ran the measured code, where that is known (gilkit.timeline's): what a reading
     #: reads by default; empty: every lane.
     workers: tuple[int, ...] = ()
+    #: The Python stacks read (None where none were: ``stacks_note`` says why).
+    stacks: Stacks | None = field(default=None, repr=False)
+    stacks_note: str | None = None
 
     @property
     def samples(self) -> int:

@@ -6,17 +6,22 @@ from the C enum; the dtypes are declared here, and a recording refuses to start 
 out differently.
 """
 
+import functools
+import os
+import sys
 import threading
 from types import ModuleType
 
 import numpy as np
 
 from .._durations import Durations
-from .model import STATES, State, Stretch, ThreadLane, gil_waits
+from .model import ELIDED, STATES, Frame, Stacks, State, Stretch, ThreadLane, gil_waits
 
 SAMPLE = np.dtype([("time", "f8"), ("switches", "i8"), ("holder_cpu_ns", "i8"), ("holder", "i4"),
                    ("locked", "i1"), ("drop_request", "i1")], align=True)
 CHANGE = np.dtype([("sample", "i4"), ("tid", "i4"), ("state", "i4")])
+STACK_SAMPLE = np.dtype([("sample", "i4"), ("tid", "i4"), ("stack", "i4")])
+STACK_NODE = np.dtype([("parent", "i4"), ("function", "i4")])
 
 
 class LayoutError(RuntimeError):
@@ -26,9 +31,11 @@ class LayoutError(RuntimeError):
 def state_names(sampler_module: ModuleType) -> dict[int, State | None]:
     """Each state code of the compiled sampler, by the state it means (None: the thread has ended); the
     record dtypes checked against the structs' sizes. LayoutError where they disagree."""
-    if (SAMPLE.itemsize, CHANGE.itemsize) != (sampler_module.SAMPLE_SIZE, sampler_module.CHANGE_SIZE):
-        raise LayoutError(f"the sampler's records are {sampler_module.SAMPLE_SIZE} and {sampler_module.CHANGE_SIZE} "
-                          f"bytes, gilkit reads {SAMPLE.itemsize} and {CHANGE.itemsize}: rebuild gilkit")
+    ours = (SAMPLE.itemsize, CHANGE.itemsize, STACK_SAMPLE.itemsize, STACK_NODE.itemsize)
+    theirs = (sampler_module.SAMPLE_SIZE, sampler_module.CHANGE_SIZE, sampler_module.STACK_SAMPLE_SIZE,
+              sampler_module.STACK_NODE_SIZE)
+    if ours != theirs:
+        raise LayoutError(f"the sampler's records are {theirs} bytes, gilkit reads {ours}: rebuild gilkit")
     codes: dict[str, int] = sampler_module.STATE_CODES
     if set(codes) != {*STATES, "ended"}:
         raise LayoutError(f"the sampler's states are {sorted(codes)}, gilkit knows {sorted((*STATES, 'ended'))}")
@@ -78,3 +85,47 @@ def _stretches(edges: np.ndarray, samples: list[int], codes: list[int],
         last = samples[index + 1] if index + 1 < len(samples) else len(edges) - 1
         stretches.append(Stretch(float(edges[first]), float(edges[last]), state))
     return tuple(stretches)
+
+
+def stacks(sampler: object, unknown: int, elided: int) -> Stacks | None:
+    """The stacks a stopped sampler read (None where it read none); ``unknown`` and ``elided``: the
+    compiled module's STACK_UNKNOWN and FUNCTION_ELIDED."""
+    tables = sampler.stack_tables()  # type: ignore[attr-defined]
+    if tables is None:
+        return None
+    raw_nodes, functions, full = tables
+    records = np.frombuffer(sampler.stack_samples(), STACK_SAMPLE)  # type: ignore[attr-defined]
+    nodes = np.frombuffer(raw_nodes, STACK_NODE)
+    # A function named twice (its code object made anew at another address) is one frame.
+    frames: dict[Frame, int] = {ELIDED: 0}
+    index = [frames.setdefault(_frame(*named), len(frames)) for named in functions]
+    function_frames = np.array([*index, 0], dtype=np.int64)  # elided (-1) is the last entry: ELIDED
+    node_functions = nodes["function"].astype(np.int64)
+    return Stacks(
+        samples=records["sample"].copy(), tids=records["tid"].copy(),
+        nodes=np.where(records["stack"] == unknown, -1, records["stack"]),
+        parents=nodes["parent"].copy(),
+        node_frames=function_frames[np.where(node_functions == elided, -1, node_functions)],
+        frames=tuple(frames), full=full,
+    )
+
+
+def _frame(function: str, file: str, line: int) -> Frame:
+    path, module = _importable_as(file)
+    return Frame(function, file, line, path, module)
+
+
+@functools.lru_cache(maxsize=4096)
+def _importable_as(file: str) -> tuple[str, str]:
+    """A file's path relative to the sys.path entry it is found under (the longest), and the dotted module
+    it is; the file itself and "" where it is under none (code made by exec, "<string>")."""
+    if not os.path.isabs(file):
+        return file, ""
+    roots = [os.path.abspath(entry or os.curdir) for entry in sys.path if isinstance(entry, str)]
+    under = [root for root in roots if file.startswith(root.rstrip(os.sep) + os.sep)]
+    if not under:
+        return file, ""
+    path = os.path.relpath(file, max(under, key=len))
+    stem, extension = os.path.splitext(path)
+    module = stem.replace(os.sep, ".").removesuffix(".__init__") if extension == ".py" else ""
+    return path.replace(os.sep, "/"), module

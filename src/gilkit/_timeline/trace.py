@@ -7,14 +7,31 @@ from typing import Any
 import numpy as np
 
 from .analysis import figures
-from .model import DESCRIPTIONS, Recording
+from .blame import Attribution
+from .model import DESCRIPTIONS, Recording, Stretch
 
 
 def chrome_trace(timeline: Recording) -> dict[str, Any]:
     """The Chrome trace-event format (ui.perfetto.dev, chrome://tracing): a track per thread with its
-    states as slices, GIL switches as instant events on the new holder's track, and gilkit's kernel
-    chunks on a second process's tracks."""
+    states as slices (a hold named by the function that held the GIL longest in it, a wait for the GIL
+    with the holder it was behind in its args), GIL switches as instant events on the new holder's
+    track, and gilkit's kernel chunks on a second process's tracks."""
     pid = os.getpid()
+    attribution = Attribution(timeline)
+
+    def state_slice(tid: int, stretch: Stretch) -> dict[str, Any]:
+        event: dict[str, Any] = {"name": DESCRIPTIONS[stretch.state], "cat": "gil", "ph": "X", "pid": pid,
+                                 "tid": tid, "ts": us(stretch.start_s), "dur": us(stretch.seconds)}
+        if stretch.state in ("holding", "waiting_gil"):
+            first, stop = np.searchsorted(timeline.times, [stretch.start_s, stretch.stop_s]).tolist()
+            place = attribution.top_place(first, stop, holder_too=stretch.state == "waiting_gil")
+            if place is not None and stretch.state == "holding":
+                event["name"] += f": {place.rsplit(' > ', 1)[-1]}"
+                event["args"] = {"held in": place}
+            elif place is not None:
+                event["args"] = {"behind": place}
+        return event
+
     chunks_pid = pid + 1 if pid < 2**31 - 1 else pid - 1
 
     def us(seconds: float) -> float:
@@ -30,8 +47,7 @@ def chrome_trace(timeline: Recording) -> dict[str, Any]:
                            "args": {"name": lane.name}})
             events.append({"name": "thread_sort_index", "ph": "M", "pid": process, "tid": lane.tid,
                            "args": {"sort_index": order}})
-        events += [{"name": DESCRIPTIONS[stretch.state], "cat": "gil", "ph": "X", "pid": pid, "tid": lane.tid,
-                    "ts": us(stretch.start_s), "dur": us(stretch.seconds)} for stretch in lane.stretches]
+        events += [state_slice(lane.tid, stretch) for stretch in lane.stretches]
     for chunk in timeline.chunks:
         events.append({"name": f"{chunk.function} chunk", "cat": "gilkit", "ph": "X", "pid": chunks_pid,
                        "tid": chunk.tid, "ts": us(chunk.start_s), "dur": us(chunk.stop_s - chunk.start_s)})
@@ -43,7 +59,6 @@ def chrome_trace(timeline: Recording) -> dict[str, Any]:
                     "tid": int(timeline.holders[k]), "ts": us(float(timeline.times[k]))}
                    for k in changed.tolist() if int(timeline.holders[k]) in shown]
     return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": figures(timeline)}
-
 
 
 def save_trace(timeline: Recording, path: str | os.PathLike[str]) -> None:
