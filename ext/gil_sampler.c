@@ -12,6 +12,8 @@
  *     elsewhere;
  *   - for runnable threads, /proc/self/task/<tid>/schedstat: a thread whose run-queue delay grew more
  *     than its CPU time since the last sample was mostly waiting for a CPU (inferred).
+ *   - the holder's Python stack, right after the GIL (python_stacks.c; unknown if the GIL changed hands
+ *     meanwhile), or where no GIL is read on a free-threaded build, each running thread's.
  * The files stay open and are re-read with pread, so one sample costs a few microseconds a thread.
  */
 #define Py_BUILD_CORE 1

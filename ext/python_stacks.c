@@ -47,7 +47,7 @@
 #define FRAME_SIZE offsetof(_PyInterpreterFrame, localsplus)
 #define CODE_SIZE offsetof(PyCodeObject, co_code_adaptive)
 /* How much of the data stack's current chunk, below its top, one read copies. */
-#define WINDOW_BYTES 16384
+#define WINDOW_BYTES 4096
 /* A chain of frames longer than this is not a stack (it changed under the read into a loop). */
 #define MAX_STEPS 4096
 #define MAX_TEXT 512
@@ -61,6 +61,7 @@
 typedef struct {
     uintptr_t code, qualname, filename;  /* code 0: a free slot */
     int32_t first_line, function;
+    uint64_t destroyed;  /* codes_destroyed when the entry was last read from its code object */
 } code_entry;
 
 struct gilkit_stacks {
@@ -83,6 +84,43 @@ struct gilkit_stacks {
 };
 
 static uintptr_t main_interpreter;  /* set with the GIL held, by gilkit_stacks_readable */
+
+#if PY_VERSION_HEX >= 0x030C0000
+/* How many code objects the interpreter has destroyed since gilkit started counting (a code watcher,
+ * 3.12+): while it stands still, no code object's memory can have gone to another, so a code object named
+ * before is the same one and need not be read again. */
+static uint64_t codes_destroyed;
+static int counting_destroyed;  /* set with the GIL held, once */
+
+static int count_destroyed(PyCodeEvent event, PyCodeObject *code)
+{
+    (void)code;
+    if (event == PY_CODE_EVENT_DESTROY) {
+        __atomic_add_fetch(&codes_destroyed, 1, __ATOMIC_SEQ_CST);
+    }
+    return 0;
+}
+
+static void start_counting_destroyed(void)
+{
+    if (!counting_destroyed) {
+        if (PyCode_AddWatcher(count_destroyed) >= 0) {
+            counting_destroyed = 1;
+        } else {
+            PyErr_Clear();  /* no watcher free: every code object is read every time */
+        }
+    }
+}
+
+/* The count now; UINT64_MAX where it is not kept (then no count ever matches an entry's). */
+static uint64_t destroyed_now(void)
+{
+    return counting_destroyed ? __atomic_load_n(&codes_destroyed, __ATOMIC_SEQ_CST) : UINT64_MAX;
+}
+#else
+static void start_counting_destroyed(void) {}
+static uint64_t destroyed_now(void) { return UINT64_MAX; }
+#endif
 
 static int copy_in(const gilkit_stacks *s, void *to, uintptr_t from, size_t size)
 {
@@ -210,9 +248,10 @@ static int grow_codes(gilkit_stacks *s)
     return 1;
 }
 
-/* The function of a code object read at ``code`` (``head``: its first CODE_SIZE bytes), named once;
- * *known: whether it was named before. */
-static int32_t function_of(gilkit_stacks *s, uintptr_t code, const PyCodeObject *head, int *known)
+/* The function of a code object read at ``code`` (``head``: its first CODE_SIZE bytes) when the count of
+ * destroyed code objects was ``destroyed``, named once; *known: whether it was named before. */
+static int32_t function_of(gilkit_stacks *s, uintptr_t code, const PyCodeObject *head, uint64_t destroyed,
+                           int *known)
 {
     *known = 0;
     if (Py_TYPE((PyObject *)head) != &PyCode_Type) {
@@ -228,6 +267,7 @@ static int32_t function_of(gilkit_stacks *s, uintptr_t code, const PyCodeObject 
     if (entry->code == code && entry->qualname == qualname && entry->filename == filename
             && entry->first_line == first_line) {
         *known = 1;
+        entry->destroyed = destroyed;
         return entry->function;
     }
     if (s->n_functions >= MAX_FUNCTIONS || !grow((void **)&s->functions, &s->cap_functions, s->n_functions,
@@ -242,7 +282,7 @@ static int32_t function_of(gilkit_stacks *s, uintptr_t code, const PyCodeObject 
         return -1;
     }
     s->n_codes += entry->code == 0;
-    *entry = (code_entry){code, qualname, filename, first_line, s->n_functions};
+    *entry = (code_entry){code, qualname, filename, first_line, s->n_functions, destroyed};
     s->functions[s->n_functions] = (gilkit_function){name, file, first_line};
     return s->n_functions++;
 }
@@ -313,8 +353,10 @@ static int stack_stands(const gilkit_stacks *s, uintptr_t thread_state, int32_t 
     if (now == 0 || !copy_in(s, &now_frame, now, FRAME_SIZE)) {
         return 0;
     }
-    if (now == top || (uintptr_t)now_frame.previous == top) {
-        /* Still running it, or a function it called: the frame is as it was read. */
+    if (now == top) {  /* still running it: the frame is as it was read */
+        return same_frame(&now_frame, top_frame);
+    }
+    if ((uintptr_t)now_frame.previous == top) {  /* running a function it called */
         return copy_in(s, &again, top, FRAME_SIZE) && same_frame(&again, top_frame);
     }
     /* It returned (and its caller may have called another since): the caller, as it was read, is innermost
@@ -327,6 +369,7 @@ static int stack_stands(const gilkit_stacks *s, uintptr_t thread_state, int32_t 
 
 static int32_t read_stack(gilkit_stacks *s, uintptr_t thread_state, int32_t tid, uintptr_t *top_code)
 {
+    uint64_t destroyed = destroyed_now();
     PyThreadState state;
     uintptr_t top = innermost(s, thread_state, tid, &state);
     *top_code = 0;
@@ -360,20 +403,34 @@ static int32_t read_stack(gilkit_stacks *s, uintptr_t thread_state, int32_t tid,
         }
         frame = (uintptr_t)read->previous;
     }
-    /* Every code object of the stack, in one read. */
+    /* A code object named before, with no code object destroyed since, nor while the frames were read, is
+     * the one named; every other one is read, all in one read. */
+    int32_t functions[GILKIT_STACK_DEPTH];
+    int read[GILKIT_STACK_DEPTH], reads = 0;
+    int still = destroyed != UINT64_MAX && destroyed_now() == destroyed;
     struct iovec local[GILKIT_STACK_DEPTH], remote[GILKIT_STACK_DEPTH];
     for (int i = 0; i < depth; i++) {
-        local[i] = (struct iovec){s->heads[i], CODE_SIZE};
-        remote[i] = (struct iovec){(void *)codes[i], CODE_SIZE};
+        const code_entry *entry = s->code_slots ? code_slot(s, codes[i]) : NULL;
+        if (still && entry != NULL && entry->code == codes[i] && entry->destroyed == destroyed) {
+            functions[i] = entry->function;
+            read[i] = -1;
+            continue;
+        }
+        read[i] = reads;
+        local[reads] = (struct iovec){s->heads[reads], CODE_SIZE};
+        remote[reads++] = (struct iovec){(void *)codes[i], CODE_SIZE};
     }
-    if (depth > 0 && process_vm_readv(s->pid, local, (unsigned long)depth, remote, (unsigned long)depth, 0)
-                     != (ssize_t)(CODE_SIZE * (size_t)depth)) {
+    if (reads > 0 && process_vm_readv(s->pid, local, (unsigned long)reads, remote, (unsigned long)reads, 0)
+                     != (ssize_t)(CODE_SIZE * (size_t)reads)) {
         return GILKIT_STACK_UNKNOWN;
     }
-    int32_t functions[GILKIT_STACK_DEPTH];
-    int known, top_known = 0;
+    int known, top_known = depth > 0 && read[0] < 0;
     for (int i = 0; i < depth; i++) {
-        if ((functions[i] = function_of(s, codes[i], (const PyCodeObject *)s->heads[i], &known)) < 0) {
+        if (read[i] < 0) {
+            continue;
+        }
+        functions[i] = function_of(s, codes[i], (const PyCodeObject *)s->heads[read[i]], destroyed, &known);
+        if (functions[i] < 0) {
             return GILKIT_STACK_UNKNOWN;
         }
         top_known = i == 0 ? known : top_known;
@@ -447,6 +504,7 @@ int gilkit_stacks_readable(const char **why)
         return 0;
     }
     main_interpreter = (uintptr_t)PyInterpreterState_Main();
+    start_counting_destroyed();
     uintptr_t top_code = 0;
     PyCodeObject *expected = frame ? PyFrame_GetCode(frame) : NULL;
     int32_t node = read_stack(s, (uintptr_t)self, (int32_t)PyThread_get_thread_native_id(), &top_code);

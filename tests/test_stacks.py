@@ -7,6 +7,7 @@ pure Python. Shares are of samples, never of durations: nothing here needs an id
 """
 
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -147,6 +148,18 @@ def test_a_recording_without_stacks_says_so():
         gilkit.record_gil(stacks="yes")
 
 
+def test_a_recording_cut_short_keeps_its_stacks_in_step_with_its_samples():
+    if gil_unreadable is not None:
+        pytest.skip(f"no GIL holder's stacks here: {gil_unreadable}")
+    with gilkit.record_gil(max_samples=50) as recorder:
+        while recorder.samples_taken < 50:
+            python_loop()
+    recorded = recorder.timeline
+    assert recorded.truncated and recorded.stacks is not None
+    assert (recorded.stacks.samples < recorded.samples).all()
+    assert "where each thread held the GIL most" in recorded.table() and recorded.folded_stacks()
+
+
 def test_sites_start_past_the_machinery_that_runs_threads():
     def frame(function, module):
         return Frame(function, f"/x/{module.replace('.', '/')}.py", 1, f"{module.replace('.', '/')}.py", module)
@@ -281,15 +294,21 @@ PROJECT_TESTS = """
 """
 
 
+def pytest_in_a_project(folder, name, tests, *options):
+    """pytest's output on a test file of a project of its own, with gilkit's plugin (its entry point where
+    gilkit is installed; from a source tree, by name)."""
+    (folder / name).write_text(textwrap.dedent(tests))
+    installed = any(point.value == "pytest_gilkit" for point in entry_points(group="pytest11", name="gilkit"))
+    plugin = [] if installed else ["-p", "pytest_gilkit"]
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *plugin, *options, str(folder)],
+                          capture_output=True, text=True, cwd=folder, timeout=600,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), *sys.path])})
+    return done.stdout
+
+
 @reads_stacks
 def test_the_gil_fixture_in_a_project_of_its_own(tmp_path):
-    (tmp_path / "test_project.py").write_text(textwrap.dedent(PROJECT_TESTS))
-    installed = any(point.value == "pytest_gilkit" for point in entry_points(group="pytest11", name="gilkit"))
-    plugin = [] if installed else ["-p", "pytest_gilkit"]  # from a source tree the entry point is not there
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rf", *plugin, str(tmp_path)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=600,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), *sys.path])})
-    out = done.stdout
+    out = pytest_in_a_project(tmp_path, "test_project.py", PROJECT_TESTS, "-rf")
     assert "5 passed" in out and "3 failed" in out, out
     for test, culprit in [("json_dumps_releases", "json.encoder.JSONEncoder.iterencode"),
                           ("python_loop_releases", "test_project.loop"), ("native_gil_releases", "gilkit.kernels.")]:
@@ -299,12 +318,31 @@ def test_the_gil_fixture_in_a_project_of_its_own(tmp_path):
     assert "During handling" not in out
 
 
+@reads_stacks
+@pytest.mark.skipif(importlib.util.find_spec("pytest_run_parallel") is None, reason="needs pytest-run-parallel")
+def test_under_pytest_run_parallel_the_fixtures_tests_run_on_one_thread_and_say_why(tmp_path):
+    out = pytest_in_a_project(tmp_path, "test_parallel.py", """
+        import hashlib
+
+        def test_releases(gil):
+            gil.releases(hashlib.sha256, bytes(20 * 2**20))
+
+        def test_without_the_fixture():
+            pass
+    """, "--parallel-threads=2", "-v")
+    assert "2 passed" in out, out
+    assert "test_releases was not run in parallel: the gil fixture reads the whole process's GIL" in out
+    assert "test_without_the_fixture PARALLEL PASSED" in out
+
+
 def test_the_cli_writes_folded_stacks(tmp_path):
     if gil_unreadable is not None:
         pytest.skip(f"no GIL holder's stacks here: {gil_unreadable}")
-    path = tmp_path / "out.folded"
+    pytest.importorskip("matplotlib")
+    path, picture = tmp_path / "out.folded", tmp_path / "flame.png"
     done = gilkit_cli("timeline", "json.dumps(d)", "-s", "import json; d = {str(i): [i] for i in range(100000)}",
-                      "--folded", str(path))
+                      "--folded", str(path), "--flame", str(picture))
     assert done.returncode == 0, done.stderr
     assert any("JSONEncoder.iterencode" in line for line in path.read_text().splitlines())
-    assert f"wrote {path}" in done.stderr
+    assert f"wrote {path}" in done.stderr and f"wrote {picture}" in done.stderr
+    assert picture.read_bytes().startswith(b"\x89PNG")

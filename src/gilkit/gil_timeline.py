@@ -20,6 +20,9 @@ GIL and calls no Python API, takes a sample every ``interval``:
 * inferred: "waiting for a CPU", a runnable thread whose run-queue delay (/proc/.../schedstat) grew more
   than its CPU time since the previous sample; "running without the GIL", a runnable thread that does not
   hold it;
+* read from the interpreter, by a path that cannot fault: the GIL holder's Python stack in each sample
+  (on a free-threaded build running without the GIL, each running thread's), from which ``held_in()``,
+  ``blame()`` and ``save_folded()`` say where the GIL was held and who each wait was behind;
 * read by gilkit's own executor: when each chunk of a gilkit kernel ran, and on which thread (``chunks``),
   timed in compiled code right around the chunk.
 
@@ -300,7 +303,7 @@ class GilRecorder:
         if short_of_memory:
             notes.append("some threads could not be watched: out of memory")
         module = self._sampler_module
-        stacks = records.stacks(sampler, module.STACK_UNKNOWN, module.FUNCTION_ELIDED)
+        stacks = records.stacks(sampler, len(samples), module.STACK_UNKNOWN, module.FUNCTION_ELIDED)
         stacks_note = sampler.stacks_unread if self.stacks else "stacks were not asked for"
         if stacks is not None and stacks.full:
             stacks_note = "the stack tables filled up: later stacks are unknown"

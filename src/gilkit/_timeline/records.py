@@ -87,14 +87,16 @@ def _stretches(edges: np.ndarray, samples: list[int], codes: list[int],
     return tuple(stretches)
 
 
-def stacks(sampler: object, unknown: int, elided: int) -> Stacks | None:
-    """The stacks a stopped sampler read (None where it read none); ``unknown`` and ``elided``: the
+def stacks(sampler: object, samples: int, unknown: int, elided: int) -> Stacks | None:
+    """The stacks a stopped sampler read (None where it read none) in its ``samples`` samples (a sample
+    cut short by a full buffer may have its stack read, and is left out); ``unknown`` and ``elided``: the
     compiled module's STACK_UNKNOWN and FUNCTION_ELIDED."""
     tables = sampler.stack_tables()  # type: ignore[attr-defined]
     if tables is None:
         return None
     raw_nodes, functions, full = tables
     records = np.frombuffer(sampler.stack_samples(), STACK_SAMPLE)  # type: ignore[attr-defined]
+    records = records[records["sample"] < samples]
     nodes = np.frombuffer(raw_nodes, STACK_NODE)
     # A function named twice (its code object made anew at another address) is one frame.
     frames: dict[Frame, int] = {ELIDED: 0}
