@@ -18,6 +18,7 @@ from procs import HAVE_PROC, cpu_seconds, session_processes, wait_until
 from support import needs_native, shared_memory_segments
 
 import gilkit
+from gilkit._executor import interpreters
 
 # Every pixel inside the set, 2**31 - 1 iterations each: hours of work, in one chunk of 8 rows (or two).
 # Rows so wide that a loop which stopped only at the next row (not at once) would outlast the timeout.
@@ -35,8 +36,12 @@ CASES = {
     "count-primes-2**62": "gilkit.count_primes(2**62, workers=2)",
     # Spawned workers take a while to start: Ctrl-C must not reach one that is still importing.
     "processes-spawn": "gilkit.set_start_method('spawn'); gilkit.count_primes(5 * 10**9, workers=2, mode='processes')",
+    "interpreters": "gilkit.count_primes(5 * 10**9, impl='python', workers=2, mode='interpreters')",
 }
-NEEDS = {"openmp": gilkit.OPENMP_ENABLED, "openmp-one-chunk": gilkit.OPENMP_ENABLED}
+#: Why a case cannot run here (None: it can).
+UNABLE = {"openmp": None if gilkit.OPENMP_ENABLED else "this build has no OpenMP",
+          "interpreters": interpreters.UNAVAILABLE_REASON}
+UNABLE["openmp-one-chunk"] = UNABLE["openmp"]
 
 CHILD = """
 import sys, numpy as np, gilkit
@@ -71,8 +76,8 @@ def ctrl_c_when_computing(python_args, cpu_seconds_first, ready_line=None):
 @pytest.mark.skipif(not HAVE_PROC, reason="reads CPU times from /proc (Linux)")
 @pytest.mark.parametrize("case", CASES)
 def test_ctrl_c_stops_a_long_call_and_leaves_nothing_behind(case):
-    if not NEEDS.get(case, True):
-        pytest.skip("this build has no OpenMP")
+    if UNABLE.get(case):
+        pytest.skip(UNABLE[case])
     child, stdout, stderr = ctrl_c_when_computing(["-c", CHILD.format(call=CASES[case])], cpu_seconds_first=0.3,
                                                   ready_line="ready\n")
     assert "finished" not in stdout, "the call ran to its end: Ctrl-C came too late to test anything"

@@ -13,7 +13,7 @@ from ._implementations import IMPLS, Impl
 
 #: "threads": a team of threads; "processes": a process pool, arrays in shared memory; "openmp": one nogil
 #: call with a prange over the chunks (impl="native" only).
-Mode = Literal["threads", "processes", "openmp"]
+Mode = Literal["threads", "processes", "openmp", "interpreters"]
 #: Every value of ``mode=``.
 MODES: tuple[Mode, ...] = get_args(Mode)
 T = TypeVar("T", bound=str)
@@ -156,6 +156,12 @@ def choice(name: str, value: object, allowed: tuple[T, ...]) -> T:
     return value
 
 
+#: Why mode="interpreters" runs only the pure-Python twins (docs/lessons/13-interpreters.md says more).
+INTERPRETERS_PYTHON_ONLY = ("an isolated interpreter refuses extension modules that do not declare support for "
+                            "it, NumPy among them, and gilkit's compiled kernels take NumPy arrays as Cython "
+                            "typed memoryviews, whose state Cython keeps per process: cython#8006")
+
+
 def execution(impl: object, workers: object, mode: object) -> tuple[Impl, int, Mode]:
     """The validated (impl, workers, mode) triple every kernel takes."""
     checked = implementation(impl)
@@ -163,4 +169,6 @@ def execution(impl: object, workers: object, mode: object) -> tuple[Impl, int, M
     mode = choice("mode", mode, MODES)
     if mode == "openmp" and checked != "native":
         raise ValueError(f"mode='openmp' runs only impl='native' (a prange inside one nogil call); got impl={impl!r}")
+    if mode == "interpreters" and checked != "python":
+        raise ValueError(f"mode='interpreters' runs only impl='python' ({INTERPRETERS_PYTHON_ONLY}); got impl={impl!r}")
     return checked, count, mode

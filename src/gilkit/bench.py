@@ -9,7 +9,7 @@ A run has three steps, each apart from the others:
    (gilkit.heartbeat), which ``--detail`` shows as a second opinion;
 2. the GIL column, likewise: calls on the most workers under the GIL sampler (gilkit.gil_timeline) for
    READING_SECONDS, read as each worker's share holding the GIL and the GIL's free share (the heartbeats
-   judge where the GIL cannot be read; in processes mode each worker has a GIL of its own, out of sight);
+   judge where the GIL cannot be read; in processes and interpreters mode each worker has a GIL of its own);
 3. timed rounds, unmetered. A round of a (kernel, impl, mode) calls every worker count once, in an order
    that alternates round by round, so it pairs a 1-worker time with an N-worker time taken moments apart;
    and the rounds of all of them take turns, one round each in every sweep, so that a disturbance of the
@@ -38,7 +38,7 @@ from ._validate import Mode
 from .gil_timeline import gil_unreadable_reason, record_gil
 from .heartbeat import HeartbeatProbe
 from .kernels import L2_CACHE_BYTES
-from .report import Cell, Report
+from .report import OWN_GIL_WORKERS, Cell, Report
 from .verdict import HELD_SPEEDUP_LIMIT, INTERVAL_TARGET, GilReading
 
 #: (kernel, impl, mode): the cells that share one problem and differ only in workers.
@@ -65,14 +65,19 @@ class Timing:
 QUICK = Timing(budget_s=0.8, min_repeats=6, max_repeats=40)
 
 
+#: The modes that run one impl only: OpenMP a prange inside one nogil call, isolated interpreters the
+#: pure-Python twins (gilkit._validate says why).
+ONLY_IMPL: dict[Mode, Impl] = {"openmp": "native", "interpreters": "python"}
+
+
 def groups_to_run(kernel_names: Sequence[str], impls: Sequence[Impl], modes: Sequence[Mode]) -> list[Group]:
-    """Every (kernel, impl, mode) that makes sense: OpenMP runs only the native impl."""
+    """Every (kernel, impl, mode) that makes sense (ONLY_IMPL)."""
     return [
         (kernel, impl, mode)
         for kernel in kernel_names
         for mode in modes
         for impl in impls
-        if mode != "openmp" or impl == "native"
+        if ONLY_IMPL.get(mode, impl) == impl
     ]
 
 
@@ -193,7 +198,7 @@ def prepare(kernel: str, impl: Impl, mode: Mode, workers: Sequence[int], *, quic
         cell.heartbeat_median_ms, cell.heartbeat_max_ms = probe.median_ms, probe.max_ms
         cell.heartbeat_control_median_ms, cell.gil_median_ms = probe.control_median_ms, probe.gil_median_ms
     most = cells[-1]
-    if mode != "processes":
+    if mode not in OWN_GIL_WORKERS:
         most.gil_reading = read_gil(problem, impl, mode, most.workers)
     held = most.gil_reading is not None and not most.gil_reading.released
     return Trial(run, counts, held, problem.data_bytes), cells

@@ -13,6 +13,7 @@ from typing import NoReturn, TypeVar
 
 from . import _implementations, _validate, bench, report
 from ._build import build_label
+from ._executor.interpreters import UNAVAILABLE_REASON as INTERPRETERS_UNAVAILABLE
 from ._info import info
 from ._registry import KERNELS
 from ._validate import MAX_WORKERS, MODES
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=_worker_counts, default=None,
                    help="comma-separated worker counts (default: 1 up to the usable CPUs)")
     b.add_argument("--modes", type=_choices("mode", MODES), default=["threads"],
-                   help="comma-separated, from threads,processes,openmp (default: threads)")
+                   help="comma-separated, from threads,processes,openmp,interpreters (default: threads)")
     b.add_argument("--quick", action="store_true", help="smaller problems and fewer repeats (well under a minute)")
     b.add_argument("--detail", action="store_true",
                    help="also print every cell's figures (times, throughput, heartbeat) and the findings")
@@ -325,8 +326,11 @@ def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"impl {', '.join(missing)} unavailable: {_implementations.NATIVE_UNAVAILABLE_REASON}")
     if "openmp" in args.modes and not _implementations.OPENMP_ENABLED:
         parser.error("mode openmp unavailable: this build of gilkit was compiled without OpenMP (see gilkit info)")
+    if "interpreters" in args.modes and INTERPRETERS_UNAVAILABLE is not None:
+        parser.error(INTERPRETERS_UNAVAILABLE)
     if not bench.groups_to_run(args.kernels, impls, args.modes):
-        parser.error("nothing to run: mode openmp runs only impl native; add --impls native or another mode")
+        only = "; ".join(f"mode {mode} runs only impl {impl}" for mode, impl in bench.ONLY_IMPL.items())
+        parser.error(f"nothing to run: {only}; add that impl or another mode")
     if args.plot:
         _require_matplotlib(parser, "--plot")
     for path in filter(None, (args.save, args.plot)):

@@ -276,18 +276,23 @@ def cell_verdict(cell: Cell, gil: bool = True) -> Verdict | None:
 def reading_brief(cell: Cell) -> str:
     """What the GIL column rests on, in a few words: the sampler's reading ("GIL free 97%", "held 49%/48%"),
     or the heartbeat's lateness where the GIL was not read."""
-    if cell.mode == "processes":
-        return "a GIL per process"
+    if cell.mode in OWN_GIL_WORKERS:
+        return f"a GIL per {OWN_GIL_WORKERS[cell.mode]}"
     if cell.gil_reading is not None:
         return cell.gil_reading.brief()
     late = _gil_lateness_ms(cell)
     return "not measured" if math.isnan(late) else f"heartbeat {late:.1f} ms"
 
 
+#: The modes whose workers each have a GIL of their own (out of the sampler's sight, or theirs alone), by
+#: what a worker is.
+OWN_GIL_WORKERS = {"processes": "process", "interpreters": "interpreter"}
+
+
 def gil_verdict(cell: Cell, gil: bool = True) -> str:
     """The cell's verdict in words, with the reading it rests on."""
-    if cell.mode == "processes":
-        return "each worker process has a GIL of its own"
+    if cell.mode in OWN_GIL_WORKERS:
+        return f"each worker {OWN_GIL_WORKERS[cell.mode]} has a GIL of its own"
     found = cell_verdict(cell, gil)
     if found is None:
         return "GIL not measured"
@@ -308,8 +313,8 @@ def _matrix_entry(cell: Cell | None, gil: bool) -> tuple[str, str, str | None]:
         return "-", "", None
     mark = "!" if cell.flag else "~" if cell.wide else ""
     speedup = "-" if cell.speedup is None else f"{mark}{cell.speedup:.2f}x"
-    if cell.mode == "processes":
-        return f"{speedup} a GIL each", f"{cell.workers} processes", "a GIL each"
+    if cell.mode in OWN_GIL_WORKERS:
+        return f"{speedup} a GIL each", f"{cell.workers} {OWN_GIL_WORKERS[cell.mode]}s", "a GIL each"
     found = cell_verdict(cell, gil)
     if found is None:
         return speedup, "", None

@@ -182,7 +182,7 @@ def run_processes(job: Job, impl: Impl, workers: int) -> Any:
     chunk_function(impl, job.module, job.function)  # a missing native build fails here, clearly, not in a worker
     workers = max(1, min(workers, len(job.chunks)))  # never more processes than chunks
     per_task = max(1, min(MAX_CHUNKS_PER_TASK, ceil_div(len(job.chunks), TASKS_PER_PROCESS * workers)))
-    with _staged(job) as specs, POOLS.lease(get_start_method(), workers) as pool:
+    with staged(job) as specs, POOLS.lease(get_start_method(), workers) as pool:
         tasks = ((impl, job.module, job.function, specs, job.params, job.chunks, first,
                   min(first + per_task, len(job.chunks))) for first in range(0, len(job.chunks), per_task))
         try:
@@ -204,7 +204,7 @@ ArraySpec = tuple[str, int, str, tuple[int, ...]]
 
 
 @contextlib.contextmanager
-def _staged(job: Job) -> Iterator[tuple[ArraySpec, ...]]:
+def staged(job: Job) -> Iterator[tuple[ArraySpec, ...]]:
     """The job's arrays in shared memory, for the workers: a shared_array (or a view of one) by its own
     segment, any other array copied into a new one. When the work succeeds, the outputs are copied back;
     the new segments are unlinked whatever happens."""
