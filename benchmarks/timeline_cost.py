@@ -64,7 +64,8 @@ def main():
                 per_sample.append(timeline.sampler_cpu_s / timeline.samples)
                 share.append(timeline.sampler_cpu_s / timeline.duration_s)
             q1, q2, q3 = statistics.quantiles(ratios, n=4)
-            rows.append([label, f"{1e6 * setting[0]:.0f} us", "read" if setting[1] else "off", f"{q2 - 1:+.1%}", f"{q1 - 1:+.1%} .. {q3 - 1:+.1%}",
+            rows.append([label, f"{1e6 * setting[0]:.0f} us", "read" if setting[1] else "off", f"{q2 - 1:+.1%}",
+                         f"{q1 - 1:+.1%} .. {q3 - 1:+.1%}",
                          f"{min(recorded) / min(plain) - 1:+.1%}",
                          f"{statistics.median(recorded) / statistics.median(plain) - 1:+.1%}",
                          f"{1e6 * statistics.median(per_sample):.1f} us", f"{statistics.median(share):.1%}"])

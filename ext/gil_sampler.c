@@ -28,6 +28,7 @@
 #    include "internal/pycore_runtime.h"
 #  else
 #    include "internal/pycore_interp.h"
+#    include "internal/pycore_runtime.h"   /* _PyRuntime.interpreters: the other interpreters' GILs */
 #    if PY_VERSION_HEX >= 0x030D0000
 #      include "internal/pycore_ceval.h"   /* _PY_GIL_DROP_REQUEST_BIT */
 #    endif
@@ -46,6 +47,20 @@
 #  define FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #else
 #  define FENCE() ((void)0)
+#endif
+
+#ifdef GILKIT_GIL_LAYOUT
+#  define GIL_SIZE sizeof(struct _gil_runtime_state)
+/* A field of a copy of the GIL, read as a plain value (3.12 wraps them in atomic structs). */
+#  if PY_VERSION_HEX >= 0x030D0000
+#    define COPIED_INT(field) (field)
+#    define COPIED_HOLDER(field) (field)
+#  else
+#    define COPIED_INT(field) ((field)._value)
+#    define COPIED_HOLDER(field) ((PyThreadState *)(field)._value)
+#  endif
+#else
+#  define GIL_SIZE 0
 #endif
 
 #ifdef GILKIT_GIL_LAYOUT
@@ -119,6 +134,7 @@ static void read_gil_holder(gilkit_sample *out, uintptr_t *holder_state)
     out->holder = 0;
     out->locked = -1;
     out->drop_request = 0;
+    out->other_gils = 0;
 #endif
 }
 
@@ -140,6 +156,7 @@ static void read_gil_at(struct _gil_runtime_state *state, gilkit_sample *out, ui
     out->holder = 0;
     out->locked = -1;
     out->drop_request = 0;
+    out->other_gils = 0;
     if (state == NULL) {
         return;
     }
@@ -208,6 +225,7 @@ double gilkit_now(void)
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,6 +248,9 @@ int gilkit_threads_readable(const char **why)
 }
 
 #define SAMPLER_NICE 10
+/* The most other interpreters whose own GILs a sample reads. */
+#define MAX_OTHER_GILS 64
+
 /* Rescan /proc/self/task at least this often, besides whenever its thread count changes. */
 #define RESCAN_SECONDS 0.02
 
@@ -262,6 +283,11 @@ struct gilkit_sampler {
     double interval;
     int64_t max_samples, max_changes;
     uintptr_t gil_begin, gil_end;
+    pid_t pid;              /* for process_vm_readv on the process itself */
+    int other_gils;         /* other interpreters' own GILs can be read (3.12+) */
+    int n_others;           /* in the sample under way: */
+    uintptr_t other_gil[MAX_OTHER_GILS];    /* each other interpreter's own GIL */
+    int32_t other_holder[MAX_OTHER_GILS];   /* and its holder's native id (0: free or unknown) */
     int32_t self_tid;
     int truncated;
     int32_t *missed_tids;   /* threads found but refused for want of a file descriptor, once each (a later
@@ -453,6 +479,11 @@ static int32_t thread_state(const gilkit_sampler *s, watched_thread *w)
             if (address >= s->gil_begin && address < s->gil_end) {
                 return GILKIT_WAITING_GIL;
             }
+            for (int i = 0; i < s->n_others; i++) {
+                if (address >= s->other_gil[i] && address < s->other_gil[i] + GIL_SIZE) {
+                    return GILKIT_WAITING_GIL;
+                }
+            }
         }
         return GILKIT_BLOCKED;
     }
@@ -500,6 +531,60 @@ static int record_change(gilkit_sampler *s, int32_t tid, int32_t state)
     }
     s->changes[s->n_changes++] = (gilkit_change){(int32_t)s->n_samples, tid, state};
     return 1;
+}
+
+#if defined(GILKIT_GIL_LAYOUT) && PY_VERSION_HEX >= 0x030C0000
+static int copy_in(const gilkit_sampler *s, void *to, uintptr_t from, size_t size)
+{
+    struct iovec local = {to, size}, remote = {(void *)from, size};
+    return from != 0 && process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == (ssize_t)size;
+}
+#endif
+
+/* Each other interpreter's own GIL (3.12+: an isolated subinterpreter has one) and its holder, into
+ * s->other_gil and s->other_holder. An interpreter may be destroyed meanwhile, so every read of one goes
+ * through process_vm_readv; a holder is known only if the GIL did not change hands during its read. */
+static void read_other_gils(gilkit_sampler *s)
+{
+    s->n_others = 0;
+#if defined(GILKIT_GIL_LAYOUT) && PY_VERSION_HEX >= 0x030C0000
+    if (!s->other_gils) {
+        return;
+    }
+    uintptr_t interp = (uintptr_t)__atomic_load_n(&_PyRuntime.interpreters.head, __ATOMIC_ACQUIRE);
+    for (int steps = 0; interp != 0 && steps < 4 * MAX_OTHER_GILS && s->n_others < MAX_OTHER_GILS; steps++) {
+        uintptr_t next, own;
+        if (!copy_in(s, &next, interp + offsetof(PyInterpreterState, next), sizeof next)
+                || !copy_in(s, &own, interp + offsetof(PyInterpreterState, ceval.gil), sizeof own)) {
+            return;
+        }
+        struct _gil_runtime_state before, after;
+        if (own != 0 && own != s->gil_begin && copy_in(s, &before, own, sizeof before)) {
+            int32_t holder = 0;
+            unsigned long tid;
+            uintptr_t last = (uintptr_t)COPIED_HOLDER(before.last_holder);
+            if (COPIED_INT(before.locked) > 0 && last != 0
+                    && copy_in(s, &tid, last + offsetof(PyThreadState, native_thread_id), sizeof tid)
+                    && copy_in(s, &after, own, sizeof after) && after.switch_number == before.switch_number
+                    && COPIED_INT(after.locked) > 0 && (uintptr_t)COPIED_HOLDER(after.last_holder) == last) {
+                holder = (int32_t)tid;
+            }
+            s->other_gil[s->n_others] = own;
+            s->other_holder[s->n_others++] = holder;
+        }
+        interp = next;
+    }
+#endif
+}
+
+static int holds_other_gil(const gilkit_sampler *s, int32_t tid)
+{
+    for (int i = 0; i < s->n_others; i++) {
+        if (s->other_holder[i] == tid) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static int record_stack(gilkit_sampler *s, int32_t tid, int32_t stack)
@@ -552,13 +637,18 @@ static int take_sample(gilkit_sampler *s)
     if (!record_holder_stack(s, sample, holder_state)) {
         return 0;
     }
+    read_other_gils(s);
+    sample->other_gils = 0;
+    for (int i = 0; i < s->n_others; i++) {
+        sample->other_gils += s->other_holder[i] != 0 && sample->other_gils < 127;
+    }
     if (sample->holder != 0 && !is_watched(s, sample->holder)) {
         scan_threads(s);  /* a thread started since the last scan holds the GIL */
     }
     sample->holder_cpu_ns = holder_cpu_ns(sample->holder);
     for (int64_t i = 0; i < s->n_watched; i++) {
         watched_thread *w = &s->watched[i];
-        int32_t state = w->tid == sample->holder ? GILKIT_HOLDING : thread_state(s, w);
+        int32_t state = w->tid == sample->holder || holds_other_gil(s, w->tid) ? GILKIT_HOLDING : thread_state(s, w);
         if (state == GILKIT_WAITING_GIL) {
             w->waited_at = sample->switches;
         } else if (still_waiting_gil(w, sample, state)) {
@@ -640,6 +730,7 @@ gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, int w
      * stops early and says so. */
     s->max_changes = 16 * max_samples;
     s->self_tid = -1;
+    s->pid = getpid();
     if (with_stacks && gilkit_stacks_readable(&s->stacks_why)) {
         s->stacks = gilkit_stacks_new();
         s->stacks_why = s->stacks == NULL ? "out of memory" : NULL;
@@ -649,6 +740,7 @@ gilkit_sampler *gilkit_sampler_start(double interval, int64_t max_samples, int w
     if (located != NULL) {
         s->gil_begin = (uintptr_t)located;
         s->gil_end = (uintptr_t)(located + 1);
+        s->other_gils = PY_VERSION_HEX >= 0x030C0000;
     }
 #endif
     /* The first sample and the last are taken by the caller, so that a recording, however short and

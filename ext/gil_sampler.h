@@ -9,7 +9,8 @@
 
 /* A thread's state in one sample (ext/_gilsampler.pyx exports them as STATE_CODES, by name). */
 enum {
-    GILKIT_HOLDING = 0,      /* holds the GIL (read: the GIL's last holder, while it is locked) */
+    GILKIT_HOLDING = 0,      /* holds the GIL (read: the GIL's last holder, while it is locked), or the own GIL
+                              * of the subinterpreter it runs */
     GILKIT_RUNNING = 1,      /* on a CPU without the GIL (read: runnable and not the holder) */
     GILKIT_WAITING_GIL = 2,  /* blocked on the GIL's own mutex or condition variables (read: its futex),
                               * or runnable between two such waits while the GIL has not changed hands */
@@ -25,6 +26,7 @@ typedef struct {
     int32_t holder;        /* the native thread id holding the GIL; 0 when it is free or unknown */
     int8_t locked;         /* 1 held, 0 free, -1 no GIL to read */
     int8_t drop_request;   /* 1 while a waiting thread asks the holder to drop the GIL */
+    int8_t other_gils;     /* other interpreters' own GILs held (3.12+ isolated subinterpreters; at most 127) */
 } gilkit_sample;
 
 typedef struct {

@@ -10,6 +10,7 @@ from reference import same_result
 from support import SMALL_PROBLEMS, gilkit_cli, shared_memory_segments
 
 import gilkit
+from gilkit import gil_timeline
 from gilkit._executor import interpreters
 from gilkit._executor.job import Chunks, Job
 
@@ -52,6 +53,20 @@ def test_each_worker_is_an_interpreter_of_its_own_and_shutdown_ends_them():
     gilkit.shutdown()
     assert interpreter_count() == 1 and not worker_threads()
     assert gilkit.count_primes(10**5, impl="python", workers=2, mode="interpreters") == 9592  # they start again
+
+
+@needs_interpreters
+def test_the_timeline_sees_each_interpreters_own_gil_held_at_once():
+    if gil_timeline.gil_unreadable_reason() is not None:
+        pytest.skip(f"the GIL is not read here: {gil_timeline.gil_unreadable_reason()}")
+    gilkit.count_primes(10**5, impl="python", workers=2, mode="interpreters")  # the pool started
+    with gilkit.record_gil() as recorder:
+        gilkit.count_primes(4 * 10**6, impl="python", workers=2, mode="interpreters")
+    recorded = recorder.timeline
+    assert recorded.other_gils.max() == 2, "both workers' own GILs should be held at some sample"
+    workers = [lane for lane in recorded.lanes if lane.name.startswith("gilkit-interpreter-")]
+    assert len(workers) == 2 and all(lane.share("holding") > 0 for lane in workers)
+    assert "subinterpreters' own GILs held at once" in recorded.table()
 
 
 @needs_interpreters

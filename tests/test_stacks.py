@@ -228,7 +228,7 @@ def python_loop():
 @reads_stacks
 def test_assert_releases_gil_passes_for_code_that_releases_it():
     recorded = testing.assert_releases_gil(hashlib.sha256, bytes(20 * 2**20))
-    assert testing.gil_shares(recorded)[0] >= testing.MIN_FREE_SHARE
+    assert len(recorded.workers) == 2 and recorded.free_share > 0
 
 
 @reads_stacks

@@ -327,7 +327,8 @@ class GilRecorder:
                          for tid, function, start, stop in self._chunks.spans),
             hidden_threads=hidden, sampler_cpu_s=sampler.cpu_seconds,
             heartbeat=self._heartbeat.gil_wait() if self._heartbeat is not None else None,
-            truncated=sampler.truncated, unwatched_threads=for_fds, stacks=stacks, stacks_note=stacks_note,
+            truncated=sampler.truncated, unwatched_threads=for_fds, other_gils=samples["other_gils"].copy(),
+            stacks=stacks, stacks_note=stacks_note,
         )
 
 
@@ -355,9 +356,23 @@ def timeline(fn: Callable[..., object], /, *args: object, threads: int = 2, inte
     if not callable(fn):
         raise TypeError(f"fn must be callable, not {type(fn).__name__}")
     count = _validate.integer("threads", threads, minimum=1, maximum=_validate.MAX_WORKERS)
-    call = functools.partial(fn, *args, **kwargs)
-    with record_gil(interval, label=label or str(getattr(fn, "__qualname__", repr(fn)))) as recorder:
-        run = run_on_threads(call, count, 1, name="gilkit-timeline", ready=recorder.wait_until_watched)
+    return record_threads(functools.partial(fn, *args, **kwargs), count, interval=interval,
+                          label=label or str(getattr(fn, "__qualname__", repr(fn))))
+
+
+def record_threads(call: Callable[[], object], count: int, *, label: str, interval: float = DEFAULT_INTERVAL,
+                   min_samples: int = 0) -> GilTimeline:
+    """timeline() of ``call()`` on ``count`` threads (validated by the caller): each thread calls it once, and
+    again until the recording has taken ``min_samples`` samples (a short call would otherwise be judged on a
+    handful, where a busy machine starves the sampler)."""
+
+    def calls() -> None:
+        call()
+        while recorder.samples_taken < min_samples:
+            call()
+
+    with record_gil(interval, label=label) as recorder:
+        run = run_on_threads(calls, count, 1, name="gilkit-timeline", ready=recorder.wait_until_watched)
         workers = tuple(thread.native_id for thread in run.threads if thread.native_id is not None)
         for thread, native_id in zip(run.threads, workers, strict=True):
             recorder.name_thread(native_id, thread.name)

@@ -98,6 +98,8 @@ def plot_timeline(timeline: Recording, ax: "Axes | None" = None) -> "Figure":
         gil += f"; {idle} thread{'s' if idle > 1 else ''} blocked throughout, not drawn"
     if timeline.unwatched_threads:
         gil += f"; {timeline.unwatched_threads} not watched when found (see the note)"
+    if timeline.other_gils_note:
+        gil += f"\n{timeline.other_gils_note}"
     ax.set_title(f"{timeline.label}\n{timeline.build}: {gil}", fontsize="medium")
     shown = [state for state in STATES if any(s.state == state for lane in lanes for s in lane.stretches)]
     handles = [Patch(color=COLOURS[state], label=DESCRIPTIONS[state]) for state in shown]

@@ -2,11 +2,12 @@
 for most of the time ``fn`` ran on N threads at once, ``assert_holds_gil`` the opposite. The pytest plugin
 (pytest_gilkit, installed with gilkit) gives the same as the ``gil`` fixture: ``gil.releases(fn, *args)``.
 
-What is measured. ``fn(*args, **kwargs)`` runs once on each of ``threads`` threads, released together, under
-the GIL sampler (gilkit.timeline). The samples in which at least one of those threads was active (holding
-the GIL, running, waiting for it or for a CPU: anything but blocked elsewhere) are the threads' time; the
-share of them that found the GIL free is what ``releases`` asserts (at least ``min_free_share``), the
-share that found it held by one of the threads what ``holds`` asserts (at least ``min_held_share``).
+What is measured. ``fn(*args, **kwargs)`` runs on each of ``threads`` threads, released together, under the
+GIL sampler (gilkit.timeline): once, and again until the recording has MIN_SAMPLES samples. The samples taken
+while at least one of those calls ran (from its first
+line to its return, timed around it) are the calls' time, without the threads' start and end; the share of
+them that found the GIL free is what ``releases`` asserts (at least ``min_free_share``), the share that found
+it held by one of the threads what ``holds`` asserts (at least ``min_held_share``).
 Neither needs idle CPUs: a thread that released the GIL leaves it free whether or not a CPU is there to
 run it, and a thread that holds it keeps it locked while it waits for a CPU. The failure message has
 the timeline's table, with where the GIL was held.
@@ -21,23 +22,27 @@ as a skip with the reason.
 """
 
 import threading
+import time
 import unittest
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Literal
 
 import numpy as np
 
 from . import _validate
 from ._build import gil_enabled
 from ._timeline.blame import Attribution
-from .gil_timeline import GilTimeline, gil_unreadable_reason, timeline
+from .gil_timeline import GilTimeline, gil_unreadable_reason, record_threads
 
-__all__ = ["MIN_FREE_SHARE", "MIN_HELD_SHARE", "GilAssertionError", "assert_holds_gil", "assert_releases_gil",
-           "gil_shares"]
+__all__ = ["MIN_FREE_SHARE", "MIN_HELD_SHARE", "GilAssertionError", "assert_holds_gil", "assert_releases_gil"]
 
 #: The share of the threads' time the GIL must be free for ``releases``: "most of it".
 MIN_FREE_SHARE = 0.5
 #: The share of the threads' time one of them must hold the GIL for ``holds``.
 MIN_HELD_SHARE = 0.5
+#: The samples a judgement rests on at least: each thread calls ``fn`` again until the recording has taken
+#: this many (a busy machine starves the sampler, which runs at a low priority).
+MIN_SAMPLES = 300
 
 _one_at_a_time = threading.Lock()
 
@@ -50,34 +55,42 @@ class GilAssertionError(AssertionError):
         self.timeline = recorded
 
 
-def gil_shares(recorded: GilTimeline) -> tuple[float, float]:
-    """Of the samples in which at least one of the recording's worker threads was active: the share that
-    found the GIL free, and the share that found one of the workers holding it."""
-    times = recorded.times
-    active = np.zeros(recorded.samples, dtype=bool)
-    for lane in recorded.lanes:
-        if lane.tid in recorded.workers:
-            for stretch in lane.stretches:
-                if stretch.state != "blocked":
-                    active[np.searchsorted(times, stretch.start_s):np.searchsorted(times, stretch.stop_s)] = True
-    if not active.any():
+def _shares(recorded: GilTimeline, spans: Iterable[tuple[float, float]]) -> tuple[float, float]:
+    """Of the samples taken while at least one call ran (``spans``: each call's start and end, on
+    time.perf_counter's clock): the share that found the GIL free, and the share that found one of the
+    recording's worker threads holding it."""
+    times = recorded.times + recorded.origin
+    running = np.zeros(recorded.samples, dtype=bool)
+    for start, stop in spans:
+        running[np.searchsorted(times, start):np.searchsorted(times, stop)] = True
+    if not running.any():
         return 0.0, 0.0
-    free = float(np.mean(recorded.locked[active] == 0))
-    held = float(np.mean(np.isin(recorded.holders[active], recorded.workers)))
+    free = float(np.mean(recorded.locked[running] == 0))
+    held = float(np.mean(np.isin(recorded.holders[running], recorded.workers)))
     return free, held
 
 
 def _record(fn: Callable[..., object], args: tuple[object, ...], threads: int,
-            kwargs: dict[str, object]) -> GilTimeline:
+            kwargs: dict[str, object]) -> tuple[GilTimeline, list[tuple[float, float]]]:
+    """The timeline of ``fn`` on ``threads`` threads at once, and when each call ran."""
     if not callable(fn):
         raise TypeError(f"fn must be callable, not {type(fn).__name__}")
     count = _validate.integer("threads", threads, minimum=1, maximum=_validate.MAX_WORKERS)
+    spans: list[tuple[float, float]] = []
+
+    def timed() -> None:
+        start = time.perf_counter()
+        try:
+            fn(*args, **kwargs)
+        finally:
+            spans.append((start, time.perf_counter()))
+
     with _one_at_a_time:
         why = gil_unreadable_reason()
         if why is not None:
             raise unittest.SkipTest(f"the GIL cannot be read here: {why}" if gil_enabled()
                                     else "no GIL on this build: there is nothing to hold or release")
-        return timeline(fn, *args, threads=count, **kwargs)  # type: ignore[arg-type]
+        return record_threads(timed, count, label=_name(fn), min_samples=MIN_SAMPLES), spans
 
 
 def _name(fn: Callable[..., object]) -> str:
@@ -94,14 +107,7 @@ def assert_releases_gil(fn: Callable[..., object], /, *args: object, threads: in
     """Run ``fn(*args, **kwargs)`` on ``threads`` threads at once and fail (GilAssertionError) unless the
     GIL was free at least ``min_free_share`` of the time they ran. Returns the timeline."""
     least = _validate.share("min_free_share", min_free_share)
-    recorded = _record(fn, args, threads, kwargs)
-    free, _ = gil_shares(recorded)
-    if free < least:
-        raise GilAssertionError(
-            f"{_name(fn)} was expected to release the GIL, but the GIL was free {free:.0%} of the time its "
-            f"{threads} thread{'s' if threads > 1 else ''} ran (at least {least:.0%} expected){_where(recorded)}"
-            f"\n\n{recorded.table()}", recorded)
-    return recorded
+    return _asserted(fn, args, kwargs, threads, least, "release")
 
 
 def assert_holds_gil(fn: Callable[..., object], /, *args: object, threads: int = 2,
@@ -109,11 +115,17 @@ def assert_holds_gil(fn: Callable[..., object], /, *args: object, threads: int =
     """Run ``fn(*args, **kwargs)`` on ``threads`` threads at once and fail (GilAssertionError) unless one of
     them held the GIL at least ``min_held_share`` of the time they ran. Returns the timeline."""
     least = _validate.share("min_held_share", min_held_share)
-    recorded = _record(fn, args, threads, kwargs)
-    _, held = gil_shares(recorded)
-    if held < least:
-        raise GilAssertionError(
-            f"{_name(fn)} was expected to hold the GIL, but its {threads} thread{'s' if threads > 1 else ''} "
-            f"held it {held:.0%} of the time they ran (at least {least:.0%} expected)\n\n{recorded.table()}",
-            recorded)
-    return recorded
+    return _asserted(fn, args, kwargs, threads, least, "hold")
+
+
+def _asserted(fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object], threads: int,
+              least: float, expected: Literal["release", "hold"]) -> GilTimeline:
+    recorded, spans = _record(fn, args, threads, kwargs)
+    free, held = _shares(recorded, spans)
+    if (free if expected == "release" else held) >= least:
+        return recorded
+    ran = f"{threads} thread{'s' if threads > 1 else ''}"
+    found = (f"the GIL was free {free:.0%} of the time its {ran} ran" if expected == "release"
+             else f"its {ran} held it {held:.0%} of the time they ran")
+    raise GilAssertionError(f"{_name(fn)} was expected to {expected} the GIL, but {found} (at least {least:.0%} "
+                            f"expected){_where(recorded)}\n\n{recorded.table()}", recorded)

@@ -98,6 +98,7 @@ def figures(timeline: Recording) -> dict[str, Any]:
         "truncated": timeline.truncated,
         "hidden_threads": timeline.hidden_threads,
         "unwatched_threads": timeline.unwatched_threads,
+        "other_gils_held_max": int(timeline.other_gils.max()) if len(timeline.other_gils) else 0,
         "stacks": {"read": attribution.readable, "note": timeline.stacks_note,
                    "unknown_share": attribution.unknown_share() if attribution.readable else None},
         "threads": [{
@@ -131,7 +132,8 @@ def table(timeline: Recording) -> str:
                  for lane in timeline.lanes]
     if timeline.gil_read:
         gil = (f"{timeline.switches} GIL switches; GIL free {timeline.free_share:.0%} of the time; switch interval "
-               f"{1000 * timeline.switch_interval_s:g} ms" + (f"; {timeline.note}" if timeline.note else ""))
+               f"{1000 * timeline.switch_interval_s:g} ms"
+               + "".join(f"; {note}" for note in (timeline.other_gils_note, timeline.note) if note))
     else:
         gil = f"GIL not read: {timeline.note}"
     return "\n".join([

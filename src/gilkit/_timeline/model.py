@@ -193,6 +193,9 @@ class Recording:
     #: The threads that ran the measured code, where that is known (gilkit.timeline's): what a reading
     #: reads by default; empty: every lane.
     workers: tuple[int, ...] = ()
+    #: Per sample, how many other interpreters' own GILs were held (isolated subinterpreters, 3.12+: a
+    #: thread holding its interpreter's GIL shows as holding); empty where not read.
+    other_gils: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8), repr=False)
     #: The Python stacks read (None where none were: ``stacks_note`` says why).
     stacks: Stacks | None = field(default=None, repr=False)
     stacks_note: str | None = None
@@ -210,6 +213,15 @@ class Recording:
     def free_share(self) -> float | None:
         """The share of samples that found the GIL free (None where it was not read)."""
         return float(np.mean(self.locked == 0)) if self.gil_read and self.samples else None
+
+    @property
+    def other_gils_note(self) -> str | None:
+        """What the lanes' holds mean where subinterpreters' own GILs were held; None where none were."""
+        most = int(self.other_gils.max()) if len(self.other_gils) else 0
+        if not most:
+            return None
+        return (f"up to {most} subinterpreter{'s' if most > 1 else ''}' own GIL{'s' if most > 1 else ''} held at "
+                "once beside the main interpreter's: a thread holding its interpreter's GIL shows as holding")
 
     def lane(self, thread: int | str) -> ThreadLane:
         """The lane of a native thread id (``threading.get_native_id()``) or a thread name."""

@@ -18,7 +18,7 @@ from .._durations import Durations
 from .model import ELIDED, STATES, Frame, Stacks, State, Stretch, ThreadLane, gil_waits
 
 SAMPLE = np.dtype([("time", "f8"), ("switches", "i8"), ("holder_cpu_ns", "i8"), ("holder", "i4"),
-                   ("locked", "i1"), ("drop_request", "i1")], align=True)
+                   ("locked", "i1"), ("drop_request", "i1"), ("other_gils", "i1")], align=True)
 CHANGE = np.dtype([("sample", "i4"), ("tid", "i4"), ("state", "i4")])
 STACK_SAMPLE = np.dtype([("sample", "i4"), ("tid", "i4"), ("stack", "i4")])
 STACK_NODE = np.dtype([("parent", "i4"), ("function", "i4")])
