@@ -212,6 +212,13 @@ static int32_t add_text(gilkit_stacks *s, uintptr_t address)
         }
     }
     *out++ = '\0';
+    /* The string, read again, must be the one read: freed meanwhile, its memory may hold anything now. */
+    PyASCIIObject again;
+    if (!copy_in(s, &again, address, sizeof again) || Py_TYPE((PyObject *)&again) != &PyUnicode_Type
+            || again.length != head._base.length || again.hash != head._base.hash
+            || memcmp(&again.state, &head._base.state, sizeof again.state) != 0) {
+        return -1;
+    }
     s->n_texts = (char *)out - s->texts;
     return offset;
 }
@@ -277,7 +284,10 @@ static int32_t function_of(gilkit_stacks *s, uintptr_t code, const PyCodeObject 
     }
     int64_t texts_before = s->n_texts;
     int32_t name = add_text(s, qualname), file = name < 0 ? -1 : add_text(s, filename);
-    if (file < 0) {
+    PyCodeObject again;  /* and the code object, read again, still names them */
+    if (file < 0 || !copy_in(s, &again, code, CODE_SIZE) || Py_TYPE((PyObject *)&again) != &PyCode_Type
+            || (uintptr_t)again.co_qualname != qualname || (uintptr_t)again.co_filename != filename
+            || again.co_firstlineno != first_line) {
         s->n_texts = texts_before;
         return -1;
     }
@@ -367,6 +377,22 @@ static int stack_stands(const gilkit_stacks *s, uintptr_t thread_state, int32_t 
            && copy_in(s, &again, caller, FRAME_SIZE) && same_frame(&again, caller_frame);
 }
 
+/* A read that failed after naming code objects forgets what it named: the names it appended, and its
+ * entries for codes[0 .. count-1] that were read (read[i] >= 0), which will be read afresh next time. */
+static void forget(gilkit_stacks *s, const uintptr_t *codes, const int *read, int count, int32_t functions_before,
+                   int64_t texts_before)
+{
+    s->n_functions = functions_before;
+    s->n_texts = texts_before;
+    for (int i = 0; i < count; i++) {
+        code_entry *entry = read[i] >= 0 && s->code_slots ? code_slot(s, codes[i]) : NULL;
+        if (entry != NULL && entry->code == codes[i]) {
+            entry->qualname = 0;  /* no code object's name is at 0: never matches again */
+            entry->destroyed = UINT64_MAX;
+        }
+    }
+}
+
 static int32_t read_stack(gilkit_stacks *s, uintptr_t thread_state, int32_t tid, uintptr_t *top_code)
 {
     uint64_t destroyed = destroyed_now();
@@ -424,18 +450,25 @@ static int32_t read_stack(gilkit_stacks *s, uintptr_t thread_state, int32_t tid,
                      != (ssize_t)(CODE_SIZE * (size_t)reads)) {
         return GILKIT_STACK_UNKNOWN;
     }
-    int known, top_known = depth > 0 && read[0] < 0;
+    int known, top_known = depth > 0 && read[0] < 0, named = 0;
+    int32_t functions_before = s->n_functions;
+    int64_t texts_before = s->n_texts;
     for (int i = 0; i < depth; i++) {
         if (read[i] < 0) {
             continue;
         }
         functions[i] = function_of(s, codes[i], (const PyCodeObject *)s->heads[read[i]], destroyed, &known);
         if (functions[i] < 0) {
+            forget(s, codes, read, i, functions_before, texts_before);
             return GILKIT_STACK_UNKNOWN;
         }
         top_known = i == 0 ? known : top_known;
+        named |= !known;
     }
-    if (!stack_stands(s, thread_state, tid, top, &top_frame, &caller_frame, top_known)) {
+    /* A code object destroyed while new names were read may have been theirs (3.12+ counts them). */
+    if (!stack_stands(s, thread_state, tid, top, &top_frame, &caller_frame, top_known)
+            || (named && destroyed != UINT64_MAX && destroyed_now() != destroyed)) {
+        forget(s, codes, read, depth, functions_before, texts_before);
         return GILKIT_STACK_UNKNOWN;
     }
     /* Outermost first; the frames left out past the depth limit stand as one elided frame at the root. */

@@ -30,7 +30,6 @@ from gilkit._timeline.model import ELIDED, Frame
 from gilkit.probing import read_gil
 
 HERE = Path(__file__).parent
-SRC = HERE.parent / "src"
 gil_unreadable = (gil_timeline.gil_unreadable_reason() or native_module("_gilsampler").stacks_unreadable_reason()
                   if NATIVE_AVAILABLE else "no extension")
 reads_stacks = pytest.mark.skipif(gil_unreadable is not None, reason=f"no GIL holder's stacks here: {gil_unreadable}")
@@ -296,13 +295,13 @@ PROJECT_TESTS = """
 
 def pytest_in_a_project(folder, name, tests, *options):
     """pytest's output on a test file of a project of its own, with gilkit's plugin (its entry point where
-    gilkit is installed; from a source tree, by name)."""
+    gilkit is installed; from a source tree, by name), importing the gilkit this suite tests."""
     (folder / name).write_text(textwrap.dedent(tests))
     installed = any(point.value == "pytest_gilkit" for point in entry_points(group="pytest11", name="gilkit"))
     plugin = [] if installed else ["-p", "pytest_gilkit"]
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *plugin, *options, str(folder)],
                           capture_output=True, text=True, cwd=folder, timeout=600,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), *sys.path])})
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})  # the gilkit under test
     return done.stdout
 
 
