@@ -143,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--interval", type=_microseconds, default=200.0, metavar="US",
                     help="microseconds between samples (default: 200)")
     tl.add_argument("-o", "--output", metavar="PNG", help="draw the timeline (needs matplotlib: gilkit[plot])")
+    tl.add_argument("--presentation", action="store_true", help="draw it for a projector: larger text and lanes")
     tl.add_argument("--trace", metavar="JSON", help="write a Chrome trace that ui.perfetto.dev opens")
     tl.add_argument("--folded", metavar="PATH",
                     help="write the GIL holder's stacks as folded lines (flamegraph.pl, speedscope, inferno)")
@@ -285,7 +286,7 @@ def _timeline(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(found.figures(), indent=1) if args.json else found.table())
     if args.output:
-        found.save_png(args.output)
+        found.save_png(args.output, presentation=args.presentation)
         print(f"wrote {args.output}", file=sys.stderr)
     if args.trace:
         found.save_trace(args.trace)

@@ -63,7 +63,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_INTERVAL", "DESCRIPTIONS", "MAX_INTERVAL", "MAX_SAMPLES", "MIN_INTERVAL", "STATES", "Behind",
            "Chunk", "Frame", "GilRecorder", "GilTimeline", "Held", "Site", "Stacks", "State", "Stretch",
-           "ThreadLane", "checked_interval", "gil_unreadable_reason", "record_gil", "timeline", "timeline_statement"]
+           "ThreadLane", "checked_interval", "gil_unreadable_reason", "record_gil", "record_threads",
+           "recording_unavailable_reason", "timeline", "timeline_statement"]
 
 DEFAULT_INTERVAL = 200e-6
 MIN_INTERVAL = 20e-6
@@ -136,16 +137,17 @@ class GilTimeline(Recording):
     def save_trace(self, path: str | os.PathLike[str]) -> None:
         trace.save_trace(self, path)
 
-    def plot(self, ax: "Axes | None" = None) -> "Figure":
-        """Draw the timeline (needs matplotlib: gilkit[plot]); returns the figure."""
+    def plot(self, ax: "Axes | None" = None, *, presentation: bool = False) -> "Figure":
+        """Draw the timeline (needs matplotlib: gilkit[plot]); returns the figure. ``presentation``: larger
+        text and lanes, for a projector."""
         from .plot import plot_timeline
 
-        return plot_timeline(self, ax)
+        return plot_timeline(self, ax, presentation=presentation)
 
-    def save_png(self, path: str | os.PathLike[str]) -> None:
+    def save_png(self, path: str | os.PathLike[str], *, presentation: bool = False) -> None:
         from .plot import save_timeline
 
-        save_timeline(self, path)
+        save_timeline(self, path, presentation=presentation)
 
     def _repr_png_(self) -> bytes | None:
         """The picture, for IPython and Jupyter (``display(timeline)``); None without matplotlib."""
@@ -181,6 +183,17 @@ def gil_unreadable_reason() -> str | None:
         return "no GIL is enabled"
     sampler_module = _implementations.native_module("_gilsampler")
     why = sampler_module.threads_unreadable_reason() or sampler_module.gil_unreadable_reason()
+    if why is None and _recording.locked():
+        return "a GIL timeline is already recording in this process"
+    return why
+
+
+def recording_unavailable_reason() -> str | None:
+    """None where record_gil() can record here (the GIL itself or not: see gil_unreadable_reason); else why
+    not, in words (no compiled extension, not Linux, a recording already running)."""
+    if not _implementations.NATIVE_AVAILABLE:
+        return f"no compiled extension: {_implementations.NATIVE_UNAVAILABLE_REASON}"
+    why = _implementations.native_module("_gilsampler").threads_unreadable_reason()
     if why is None and _recording.locked():
         return "a GIL timeline is already recording in this process"
     return why

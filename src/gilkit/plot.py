@@ -10,7 +10,7 @@ import os
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import report as reports
-from ._timeline.model import COLOURS, DESCRIPTIONS, STATES, Recording
+from ._timeline.model import COLOURS, DESCRIPTIONS, HATCHES, STATES, Recording
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -62,34 +62,43 @@ def _figure(size: tuple[float, float]) -> "Figure":
 
 #: The height of the strip under a timeline that holds its legend.
 _LEGEND_INCHES = 0.35
+#: Text in points: at least 14 px on the PNG (110 dpi, 11 inches: 1210 px wide); for a projector, larger.
+_TEXT_POINTS = {False: 10, True: 14}
 
 
-def plot_timeline(timeline: Recording, ax: "Axes | None" = None) -> "Figure":
-    """One lane per thread, time across, each stretch coloured by its state; gilkit's kernel chunks as
-    black ticks under their thread's lane; each thread's share of the GIL at the right. Threads blocked
-    from start to end (a Jupyter kernel has a dozen) are counted in the title, not drawn."""
+def plot_timeline(timeline: Recording, ax: "Axes | None" = None, *, presentation: bool = False) -> "Figure":
+    """One lane per thread, time across, each stretch coloured by its state (the waits hatched too);
+    gilkit's kernel chunks as black ticks under their thread's lane; each thread's share of the GIL at the
+    right. Threads blocked from start to end (a Jupyter kernel has a dozen) are counted in the title, not
+    drawn. ``presentation``: larger text and lanes, for a projector."""
     from matplotlib.patches import Patch
 
+    text = _TEXT_POINTS[presentation]
     lanes = tuple(lane for lane in timeline.lanes if not lane.blocked_throughout) or timeline.lanes
     idle = len(timeline.lanes) - len(lanes)
     if ax is None:
-        ax = _figure((11, 1.3 + _LEGEND_INCHES + 0.55 * max(1, len(lanes)))).subplots()
+        lane_inches = 0.8 if presentation else 0.55
+        ax = _figure((12.8 if presentation else 11, 1.6 + _LEGEND_INCHES + lane_inches * max(1, len(lanes)))).subplots()
     fig = ax.get_figure(root=True)
     assert fig is not None
     for row, lane in enumerate(lanes):
         y = len(lanes) - 1 - row
-        ax.broken_barh([(1000 * s.start_s, 1000 * s.seconds) for s in lane.stretches], (y - 0.35, 0.7),
-                       facecolors=[COLOURS[s.state] for s in lane.stretches], linewidth=0)
+        for state in STATES:
+            spans = [(1000 * s.start_s, 1000 * s.seconds) for s in lane.stretches if s.state == state]
+            if spans:
+                ax.broken_barh(spans, (y - 0.35, 0.7), facecolors=COLOURS[state], edgecolors="white",
+                               hatch=HATCHES[state], linewidth=0)
         chunks = [(1000 * c.start_s, 1000 * (c.stop_s - c.start_s)) for c in timeline.chunks if c.tid == lane.tid]
         if chunks:
             ax.broken_barh(chunks, (y - 0.47, 0.08), facecolors="black", edgecolors="white", linewidth=0.5)
-        share = (f"holds the GIL {lane.share('holding'):.0%}, waits {lane.share('waiting_gil'):.0%}"
+        share = (f"holds the GIL {lane.share('holding'):.0%}\nwaits for it {lane.share('waiting_gil'):.0%}"
                  if timeline.gil_read else f"runs {lane.share('running'):.0%}")
-        ax.annotate(share, (1.005, y), xycoords=("axes fraction", "data"), va="center", fontsize="small")
+        ax.annotate(share, (1.005, y), xycoords=("axes fraction", "data"), va="center", fontsize=text)
     ax.set_yticks(range(len(lanes)), [lane.name for lane in reversed(lanes)])
+    ax.tick_params(labelsize=text)
     ax.set_ylim(-0.6, len(lanes) - 0.4)
     ax.set_xlim(0, 1000 * timeline.duration_s)
-    ax.set_xlabel("ms since the recording began")
+    ax.set_xlabel("ms since the recording began", fontsize=text)
     if timeline.gil_read:
         gil = f"{timeline.switches} GIL switches in {1000 * timeline.duration_s:.0f} ms"
     else:
@@ -100,13 +109,15 @@ def plot_timeline(timeline: Recording, ax: "Axes | None" = None) -> "Figure":
         gil += f"; {timeline.unwatched_threads} not watched when found (see the note)"
     if timeline.other_gils_note:
         gil += f"\n{timeline.other_gils_note}"
-    ax.set_title(f"{timeline.label}\n{timeline.build}: {gil}", fontsize="medium")
+    ax.set_title(f"{timeline.label}\n{timeline.build}: {gil}", fontsize=text)
     shown = [state for state in STATES if any(s.state == state for lane in lanes for s in lane.stretches)]
-    handles = [Patch(color=COLOURS[state], label=DESCRIPTIONS[state]) for state in shown]
+    handles = [Patch(facecolor=COLOURS[state], edgecolor="white", hatch=HATCHES[state], label=DESCRIPTIONS[state])
+               for state in shown]
     if timeline.chunks:
         handles.append(Patch(color="black", label="a gilkit kernel chunk"))
-    fig.legend(handles=handles, loc="lower center", ncols=len(handles), fontsize="small", frameon=False)
-    fig.tight_layout(rect=(0, _LEGEND_INCHES / fig.get_figheight(), 1, 1))  # the legend's strip at the bottom
+    fig.legend(handles=handles, loc="lower center", ncols=min(len(handles), 3), fontsize=text, frameon=False)
+    legend_inches = _LEGEND_INCHES * (1 + (len(handles) > 3)) * text / 10
+    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))  # the legend's strip at the bottom
     return fig
 
 
@@ -171,8 +182,9 @@ def save_flame_graph(timeline: Recording, path: str | os.PathLike[str] | BinaryI
     plot_flame_graph(timeline).savefig(path, format="png", dpi=110)
 
 
-def save_timeline(timeline: Recording, path: str | os.PathLike[str] | BinaryIO) -> None:
-    plot_timeline(timeline).savefig(path, format="png", dpi=110, bbox_inches="tight")
+def save_timeline(timeline: Recording, path: str | os.PathLike[str] | BinaryIO, *, presentation: bool = False) -> None:
+    plot_timeline(timeline, presentation=presentation).savefig(path, format="png", dpi=100 if presentation else 110,
+                                                               bbox_inches="tight")
 
 
 def timeline_png(timeline: Recording) -> bytes:

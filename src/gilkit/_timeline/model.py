@@ -21,13 +21,23 @@ DESCRIPTIONS: dict[State, str] = {
     "waiting_cpu": "waits for a CPU",
     "blocked": "blocked elsewhere",
 }
-#: The picture's colours: the GIL's holder dark, running without it bright, waits warm, blocked grey.
+#: The picture's colours, from Okabe and Ito's palette for every colour vision: holding the GIL dark blue,
+#: running without it sky blue, the waits warm, blocked grey. Simulated deuteranopia and protanopia keep
+#: every pair at least 24 apart in CAM02-UCS (benchmarks/palette_check.py).
 COLOURS: dict[State, str] = {
-    "holding": "#1f4e9c",
-    "running": "#4cbb47",
-    "waiting_gil": "#e0452b",
-    "waiting_cpu": "#f2b134",
-    "blocked": "#d9d9d9",
+    "holding": "#0072B2",
+    "running": "#56B4E9",
+    "waiting_gil": "#D55E00",
+    "waiting_cpu": "#F0E442",
+    "blocked": "#D9D9D9",
+}
+#: And the waits' hatching: told apart by pattern too, not by hue alone.
+HATCHES: dict[State, str | None] = {
+    "holding": None,
+    "running": None,
+    "waiting_gil": "////",
+    "waiting_cpu": "....",
+    "blocked": None,
 }
 
 
