@@ -351,6 +351,16 @@ def test_the_cell_magic_runs_the_cell_on_threads_and_refuses_bad_options(ipython
             ipython.run_cell_magic("giltimeline", line, "loop()")
 
 
+def test_where_no_timeline_can_be_recorded_the_cell_magic_says_so_in_one_line(ipython, capsys):
+    ipython.run_cell("ran = False")
+    with gilkit.record_gil():  # one recording at a time: the magic's cannot start meanwhile
+        assert gil_timeline.recording_unavailable_reason() == "a GIL timeline is already recording in this process"
+        assert ipython.run_cell_magic("giltimeline", "", "ran = True") is None
+    assert capsys.readouterr().out.strip() == ("%%giltimeline: no GIL timeline here (a GIL timeline is already "
+                                               "recording in this process); the cell did not run")
+    assert ipython.user_ns["ran"] is False and gil_timeline.recording_unavailable_reason() is None
+
+
 @pytest.mark.skipif(not FREE_THREADED and gil_unreadable is None, reason="this build's GIL is read")
 def test_where_the_gil_is_not_read_the_reason_is_given():
     timeline = gilkit.timeline(python_loop, 10_000, threads=1)

@@ -16,7 +16,7 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 
 from . import _validate
 from ._statements import StatementError, compile_statement
-from .gil_timeline import GilTimeline, checked_interval, record_gil, timeline_statement
+from .gil_timeline import GilTimeline, checked_interval, record_gil, recording_unavailable_reason, timeline_statement
 from .probing import ProbeReport, probe_statement
 
 
@@ -44,6 +44,10 @@ class GilMagics(Magics):
         """Record the GIL while the cell runs and draw its timeline (see gilkit.gil_timeline)."""
         options, setup = self.parse_options(line, "t:i:o", posix=False, strict=False)
         assert self.shell is not None  # a registered magic runs in a shell
+        why_not = recording_unavailable_reason()
+        if why_not is not None:  # one line, not a traceback that stops "Run All"
+            print(f"%%giltimeline: no GIL timeline here ({why_not}); the cell did not run")
+            return None
         try:
             interval = checked_interval(_validate.whole_number("-i", options.get("i", "200")) / 1e6)
             threads = (_validate.integer("-t", _validate.whole_number("-t", options["t"]), minimum=1,
