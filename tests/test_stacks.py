@@ -26,6 +26,7 @@ from gilkit import gil_timeline, testing
 from gilkit._implementations import NATIVE_AVAILABLE, native_module
 from gilkit._timeline import records
 from gilkit._timeline.blame import site_of
+from gilkit._timeline.folded import UNKNOWN
 from gilkit._timeline.model import ELIDED, Frame
 from gilkit.probing import read_gil
 
@@ -38,20 +39,24 @@ pytestmark = needs_native
 #: A dict whose encoding by the C JSON encoder holds the GIL for several switch intervals.
 DATA = {str(i): [i, i * 1.5, "x" * 20, {"a": i}] for i in range(40_000)}
 ENCODINGS = 12
+MIN_SAMPLES = 2000
 #: Each thread's share of its GIL-holding samples that must stand under its own function; the share of
 #: the scanner's wait that must be blamed on the encoder's function (the issue's figure).
 OWN_SHARE = 0.7
 
 
 def encoder_beside_scanner():
-    """Two threads: "encoder" calls json.dumps on DATA ENCODINGS times in encode_batch; "scanner" runs a
-    pure-Python loop in scan from before the first encoding to after the last."""
+    """Two threads: "encoder" calls json.dumps on DATA in encode_batch, ENCODINGS times and on until the
+    recording has MIN_SAMPLES samples (a busy machine starves the sampler); "scanner" runs a pure-Python
+    loop in scan from before the first encoding to after the last."""
     scanning, done = threading.Event(), threading.Event()
 
     def encode_batch():
         scanning.wait()
-        for _ in range(ENCODINGS):
+        encodings = 0
+        while encodings < ENCODINGS or recorder.samples_taken < MIN_SAMPLES:
             json.dumps(DATA)
+            encodings += 1
         done.set()
 
     def scan():
@@ -92,7 +97,9 @@ def test_folded_stacks_put_each_threads_holds_under_its_own_function(encoded, th
     counts = folded_counts(encoded)
     held = {stack: count for (name, stack), count in counts.items() if name == thread}
     own = sum(count for stack, count in held.items() if f".{own_function} (" in stack)
-    assert held and own >= OWN_SHARE * sum(held.values()), held
+    # Of the stacks read: on a busy machine more reads are cut short (recorded as not read), whatever the code.
+    read = sum(held.values()) - held.get(UNKNOWN, 0)
+    assert read >= sum(held.values()) / 2 and own >= OWN_SHARE * read, held
 
 
 def test_the_scanners_wait_is_blamed_on_the_encoders_function(encoded):
