@@ -2,6 +2,7 @@
 
 import ctypes
 import inspect
+import io
 import json
 import os
 import shutil
@@ -264,3 +265,46 @@ def test_the_command_line_refuses_what_the_demo_refuses(name):
         DEMOS[name].run(**{option.name: below})
     completed = gilkit_cli("demo", name, f"--{option.name}", str(below), timeout=60)
     assert completed.returncode == 2 and f"must be >= {option.minimum}" in completed.stderr
+
+
+def live_convoy():
+    """`gilkit demo convoy --live` in a pseudo-terminal, its first counter line shown: (pexpect, the child,
+    everything it wrote)."""
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(sys.executable, ["-m", "gilkit", "demo", "convoy", "--live"], encoding="utf-8",
+                          timeout=120, dimensions=(40, 200), env=os.environ)
+    child.logfile_read = transcript = io.StringIO()
+    child.expect(r"requests/s   beside: nothing   switch interval 5 ms")
+    return pexpect, child, transcript
+
+
+@needs_native
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="drives the demo through a pseudo-terminal")
+def test_the_live_convoy_starts_and_stops_threads_on_keys_and_ends_on_q():
+    pexpect, child, transcript = live_convoy()
+    child.send("p")
+    child.expect(r"\+ a python thread beside the service")
+    child.expect(r"requests/s   beside: python   switch interval 5 ms")
+    child.send("s")
+    child.expect(r"switch interval 1 ms\r?\n")
+    child.send("p")
+    child.expect(r"- a python thread beside the service")
+    child.expect(r"requests/s   beside: nothing   switch interval 1 ms")
+    child.send("q")
+    child.expect(r"beside the service +switch ms +requests/s \(last shown\)")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and "Traceback" not in transcript.getvalue(), transcript.getvalue()
+
+
+@needs_native
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="drives the demo through a pseudo-terminal")
+def test_ctrl_c_ends_the_live_convoy_with_one_line():
+    pexpect, child, transcript = live_convoy()
+    child.send("g")
+    child.expect(r"requests/s   beside: native-gil")
+    child.sendintr()
+    child.expect(r"gilkit: interrupted")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130 and "Traceback" not in transcript.getvalue(), transcript.getvalue()

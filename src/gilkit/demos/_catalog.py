@@ -30,7 +30,9 @@ CTYPES_OPTIONS = (Option("rounds", 5, "timed rounds per variant", maximum=1000),
 ASYNCIO_OPTIONS = (Option("requests", 8, "concurrent TCP requests", maximum=256),)
 DASK_OPTIONS = (Option("rounds", 3, "timed rounds per (impl, scheduler)", maximum=1000),)
 CONVOY_OPTIONS = (Option("duration", 1.0, "seconds of round trips per case", kind="seconds", maximum=3600),
-                  Option("save", None, "write each case's timeline (PNG, Chrome trace) into DIR", kind="folder"))
+                  Option("save", None, "write each case's timeline (PNG, Chrome trace) into DIR", kind="folder"),
+                  Option("live", False, "a live counter instead: keys start and stop threads beside the service",
+                         kind="flag"))
 
 
 @dataclass(frozen=True)

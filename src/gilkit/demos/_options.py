@@ -30,6 +30,12 @@ class Option:
         """The value as the demo's whole-number argument (TypeError/ValueError naming it)."""
         return integer(self.name, value, minimum=self.minimum, maximum=self.maximum)
 
+    def flag(self, value: object) -> bool:
+        """The value as the demo's on/off argument (TypeError naming it)."""
+        if not isinstance(value, bool):
+            raise TypeError(f"{self.name} must be True or False, not {type(value).__name__}")
+        return value
+
     def seconds(self, value: object) -> float:
         """The value as the demo's duration in seconds (TypeError/ValueError naming it)."""
         if self.maximum is None:

@@ -1,5 +1,5 @@
 """`gilkit demo convoy`: an I/O thread answering requests beside a CPU-bound thread, the classic failure
-of the GIL (David Beazley, "Understanding the Python GIL", 2010; CPython issue #90204).
+of the GIL (David Beazley, "Understanding the Python GIL", 2010; CPython's bpo-7946).
 
 An echo service runs on a thread of this process; a client in another process sends it requests one
 after another over loopback and times each round trip. Each request wakes the service's thread, which
@@ -61,9 +61,10 @@ print(json.dumps(times))
 
 
 def _serve(listener: socket.socket) -> None:
-    """Echo every request of one client until it goes away."""
+    """Echo every request of one client until it goes away (closed, or killed mid-request: the live demo
+    ends its client so)."""
     connection, _ = listener.accept()
-    with connection:
+    with connection, contextlib.suppress(ConnectionResetError, BrokenPipeError):
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         while data := connection.recv(65536):
             connection.sendall(data)
@@ -126,14 +127,21 @@ def _round_trips(seconds: float, beside: Impl | None, label: str) -> tuple[list[
     return json.loads(done.stdout), recorder.timeline
 
 
-DURATION, SAVE = CONVOY_OPTIONS
+DURATION, SAVE, LIVE = CONVOY_OPTIONS
 
 
-def convoy_demo(duration: float = 1.0, save: str | os.PathLike[str] | None = None) -> DemoResult:
+def convoy_demo(duration: float = 1.0, save: str | os.PathLike[str] | None = None, live: bool = False) -> DemoResult:
     """Round trips, one after another for ``duration`` seconds, to an echo service on a thread of this
     process, alone and beside a CPU-bound thread of each impl (and pure Python at shorter switch
     intervals); ``save``: a folder for each case's timeline as a picture (needs matplotlib) and a Chrome
-    trace."""
+    trace. ``live``: instead, a live counter of the service's requests a second, with keys that start and
+    stop threads beside it (gilkit.demos.live_convoy)."""
+    if LIVE.flag(live):
+        if save is not None:
+            raise ValueError("save writes the measured cases' timelines; the live counter has none: drop one")
+        from .live_convoy import live_convoy
+
+        return live_convoy()
     duration = DURATION.seconds(duration)
     folder = None if save is None else Path(save)
     if folder is not None and not folder.is_dir():
