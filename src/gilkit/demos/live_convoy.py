@@ -158,7 +158,7 @@ def live_convoy(keys: TextIO | None = None, out: TextIO | None = None) -> DemoRe
                 key = os.read(fd, 1).decode(errors="replace").lower()
                 if key in ("q", ""):
                     break
-                change = None
+                before_change, change = status(), None
                 if key in KEYS and KEYS[key] in available:
                     seen.append([beside.names(), 1000 * INTERVALS_S[interval_index], rate[0]])
                     running = beside.toggle(KEYS[key])
@@ -168,8 +168,8 @@ def live_convoy(keys: TextIO | None = None, out: TextIO | None = None) -> DemoRe
                     interval_index = (interval_index + 1) % len(INTERVALS_S)
                     sys.setswitchinterval(INTERVALS_S[interval_index])
                     change = f"switch interval {1000 * INTERVALS_S[interval_index]:g} ms"
-                if change is not None:
-                    print(f"\r{status()}\x1b[K\n{change}", file=out, flush=True)
+                if change is not None:  # the counter as it stood, kept on its line, then what changed
+                    print(f"\r{before_change}\x1b[K\n{change}", file=out, flush=True)
             seen.append([beside.names(), 1000 * INTERVALS_S[interval_index], rate[0]])
             print(file=out, flush=True)
     finally:
