@@ -25,7 +25,11 @@ def io_result():
 
 
 def speedups(result):
-    return {row[0]: row[-1] for row in result.rows}
+    return {row[0]: row[4] for row in result.rows}
+
+
+def cpu_per_wall(result):
+    return {row[0]: row[5] for row in result.rows}
 
 
 def test_io_threads_help_blocking_io(io_result):
@@ -38,7 +42,9 @@ def test_io_threads_help_blocking_io(io_result):
 
 @pytest.mark.skipif(not gil_enabled(), reason="on a free-threaded build the python kernel scales (tested below)")
 def test_io_threads_do_not_help_the_python_kernel_under_the_gil(io_result):
-    assert speedups(io_result)["python kernel"] < 1.4, io_result.table()
+    # Its 4 threads took turns: their CPU time is about the wall time, never more than one CPU's and a bit
+    # (a speedup of two timed runs would flip on one slowed run; other work on the CPUs only lowers this).
+    assert cpu_per_wall(io_result)["python kernel"] < 1.4, io_result.table()
 
 
 @pytest.mark.skipif(gil_enabled(), reason="under the GIL the python kernel does not scale (tested above)")
