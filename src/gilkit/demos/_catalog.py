@@ -70,6 +70,6 @@ DEMOS: dict[str, Demo] = {demo.name: demo for demo in (
          "asyncio_demo", ASYNCIO_OPTIONS),
     Demo("dask", "Dask's threads, processes and a LocalCluster: native vs pure-Python tiles", "scaling_out",
          "dask_demo", DASK_OPTIONS, needs_native=True, cannot_run=(ImportError,)),
-    Demo("convoy", "an I/O thread's requests beside a CPU-bound thread, with GIL timelines", "convoy", "convoy_demo",
-         CONVOY_OPTIONS, needs_native=True, cannot_run=(ValueError, RuntimeError)),
+    Demo("convoy", "an I/O thread's requests beside a CPU-bound thread, with GIL timelines", "live_convoy",
+         "convoy_or_live", CONVOY_OPTIONS, needs_native=True, cannot_run=(ValueError, RuntimeError)),
 )}

@@ -127,21 +127,14 @@ def _round_trips(seconds: float, beside: Impl | None, label: str) -> tuple[list[
     return json.loads(done.stdout), recorder.timeline
 
 
-DURATION, SAVE, LIVE = CONVOY_OPTIONS
+DURATION, SAVE, _LIVE = CONVOY_OPTIONS
 
 
-def convoy_demo(duration: float = 1.0, save: str | os.PathLike[str] | None = None, live: bool = False) -> DemoResult:
+def convoy_demo(duration: float = 1.0, save: str | os.PathLike[str] | None = None) -> DemoResult:
     """Round trips, one after another for ``duration`` seconds, to an echo service on a thread of this
     process, alone and beside a CPU-bound thread of each impl (and pure Python at shorter switch
     intervals); ``save``: a folder for each case's timeline as a picture (needs matplotlib) and a Chrome
-    trace. ``live``: instead, a live counter of the service's requests a second, with keys that start and
-    stop threads beside it (gilkit.demos.live_convoy)."""
-    if LIVE.flag(live):
-        if save is not None:
-            raise ValueError("save writes the measured cases' timelines; the live counter has none: drop one")
-        from .live_convoy import live_convoy
-
-        return live_convoy()
+    trace. (`gilkit demo convoy --live`: gilkit.demos.live_convoy.)"""
     duration = DURATION.seconds(duration)
     folder = None if save is None else Path(save)
     if folder is not None and not folder.is_dir():

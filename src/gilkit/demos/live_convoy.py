@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from .._implementations import Impl, available_impls
+from ._catalog import CONVOY_OPTIONS
 from ._result import DemoResult
-from .convoy import PAYLOAD, _cpu_work, _serve
+from .convoy import PAYLOAD, _cpu_work, _serve, convoy_demo
 
 #: How often the counter is redrawn (and the client reports).
 REFRESH_S = 0.25
@@ -184,3 +185,17 @@ def _read_rates(stream: TextIO, rate: list[float]) -> None:
     for line in stream:
         with contextlib.suppress(ValueError):
             rate[0] = float(line)
+
+
+_DURATION, _SAVE, LIVE = CONVOY_OPTIONS
+
+
+def convoy_or_live(duration: float = 1.0, save: str | os.PathLike[str] | None = None,
+                   live: bool = False) -> DemoResult:
+    """`gilkit demo convoy`: the measured cases (gilkit.demos.convoy), or with ``live`` the live counter."""
+    if not LIVE.flag(live):
+        return convoy_demo(duration=duration, save=save)
+    if save is not None:
+        raise ValueError("save writes the measured cases' timelines; the live counter has none: drop one")
+    return live_convoy()
+
