@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 from reference import same_result
-from support import SMALL_PROBLEMS, gilkit_cli, shared_memory_segments
+from support import SMALL_PROBLEMS, gilkit_cli, needs_native, shared_memory_segments
 
 import gilkit
 from gilkit import gil_timeline
@@ -112,6 +112,7 @@ def test_without_own_gil_interpreters_the_error_names_the_minimum_version():
         gilkit.count_primes(1000, impl="python", mode="interpreters")
 
 
+@needs_native  # it asks for impl native, which the CLI refuses first where there is none
 def test_the_cli_refuses_what_cannot_run():
     done = gilkit_cli("bench", "--quick", "--kernels", "count_primes", "--impls", "native", "--modes", "interpreters")
     wanted = "mode interpreters runs only impl python" if interpreters.UNAVAILABLE_REASON is None else "3.12 or later"
