@@ -127,7 +127,6 @@ def check_then_act(lock: threading.Lock | None) -> int:
     return sum(claims) - len(owners)  # keys claimed twice
 
 
-#: pattern: (the run, what it counts, out of how many)
 def set_default(lock: threading.Lock | None) -> int:
     owners: dict[int, int] = {}
     claims = [0] * THREADS
@@ -144,6 +143,7 @@ def set_default(lock: threading.Lock | None) -> int:
     return sum(claims) - len(owners)  # keys claimed twice
 
 
+#: pattern: (the run, what it counts, out of how many)
 CASES = {
     "items.append(i)": (appends, "lost items", THREADS * UPDATES),
     "d[k] += 1": (dict_increments, "lost updates", THREADS * UPDATES),
