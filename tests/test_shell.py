@@ -115,6 +115,33 @@ def test_cli_ctrl_c_kills_the_children(tmp_path):
     assert is_gone(child)
 
 
+def test_ctrl_c_while_later_commands_are_submitted_kills_the_started_ones(tmp_path, monkeypatch):
+    """Submitting starts the pool's threads, so Ctrl-C can land in a submit after a command started."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    submit = ThreadPoolExecutor.submit
+    submitted = 0
+    started = []
+
+    def submit_then_ctrl_c(pool, *args, **kwargs):
+        nonlocal submitted
+        future = submit(pool, *args, **kwargs)
+        submitted += 1
+        if submitted == 2:
+            with open(fifo) as f:  # blocks until the first command has started
+                started.append(int(f.read()))
+            raise KeyboardInterrupt
+        return future
+
+    monkeypatch.setattr(ThreadPoolExecutor, "submit", submit_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        run_parallel([f"echo $$ > {shlex.quote(str(fifo))}; exec sleep 60", "exec sleep 60", "exec sleep 60"],
+                     jobs=3)
+    assert is_gone(started[0])
+
+
 def test_cli_without_commands_is_an_error():
     result = gilkit_shell()
     assert result.returncode == 2 and "no commands" in result.stderr

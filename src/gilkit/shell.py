@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ._cpus import usable_cpus
@@ -181,8 +181,11 @@ def run_parallel(commands: Iterable[Command], jobs: int | None = None, timeout: 
         raise ValueError(f"cwd must be an existing directory, got {cwd!r}")
     running = _Running()
     pool = ThreadPoolExecutor(max(1, min(jobs, len(commands))), thread_name_prefix="gilkit-shell")
-    futures = [pool.submit(_run_one, command, timeout, cwd, running) for command in commands]
+    futures: list[Future[CommandResult]] = []
     try:
+        # Submitting starts worker threads, and a command may already run when Ctrl-C lands in a later
+        # submit: that must kill it too.
+        futures.extend(pool.submit(_run_one, command, timeout, cwd, running) for command in commands)
         return [future.result() for future in futures]
     except BaseException:
         for future in futures:
