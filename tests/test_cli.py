@@ -207,6 +207,24 @@ def test_plot_is_drawn_or_refused_clearly(tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_speedup_picture_draws_the_panels_whose_bars_were_measured():
+    pytest.importorskip("matplotlib")
+    from gilkit.plot import SPEEDUP_PANELS, plot_speedups
+    from gilkit.report import Cell
+
+    def cell(mode, workers, speedup):
+        return Cell("mandelbrot", "python", mode, workers, 10, "rows", 10, [1.0], speedup=speedup,
+                    speedup_low=speedup - 0.05, speedup_high=speedup + 0.05)
+
+    report = Report({"build": "CPython (GIL)", "cpus_usable": 2},
+                    [cell("threads", 1, 1.0), cell("threads", 2, 0.93), cell("processes", 1, 1.0),
+                     cell("processes", 2, 1.78)])
+    (ax,) = plot_speedups(report).axes
+    assert ax.get_title(loc="left") == SPEEDUP_PANELS[1][0]
+    assert [text.get_text() for text in ax.texts if text.get_text()[0].isdigit()] == ["0.93", "1.78"]
+    assert [label.get_text() for label in ax.get_legend().get_texts()] == ["python", "python (processes)"]
+
+
 GOOD_CELL = {"kernel": "k", "impl": "python", "mode": "threads", "workers": 1, "size": 10, "unit": "items",
              "items": 10, "times_s": [1.0, 1.1], "heartbeat_median_ms": 0.1, "heartbeat_max_ms": 0.2,
              "heartbeat_control_median_ms": 0.1, "gil_median_ms": 0.0, "speedup": 1.0, "speedup_best": 1.0,

@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the meta data and every cell as JSON instead of the matrix (--json PATH, which "
                         "wrote them to PATH, is the old spelling of --save PATH)")
     b.add_argument("--save", metavar="PATH", help="write the meta data and every cell as JSON (read by --compare)")
-    b.add_argument("--plot", metavar="PATH", help="draw speedup vs workers (needs matplotlib: gilkit[plot])")
+    b.add_argument("--plot", metavar="PATH",
+                   help="draw the speedups, one panel per idea (needs matplotlib: gilkit[plot])")
     b.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
                    help="print two saved runs side by side instead of measuring")
 
@@ -361,9 +362,9 @@ def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             json.dump(measured.to_json(), f, indent=1)
         print(f"wrote {args.save}", file=sys.stderr)
     if args.plot:
-        from .plot import plot_speedups
+        from .plot import save_speedups
 
-        plot_speedups(measured, args.plot)
+        save_speedups(measured, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 

@@ -1,5 +1,5 @@
-"""The pictures: speedup vs workers, one panel per kernel and one line per impl (and mode), for `gilkit
-bench --plot`; the GIL timeline, one lane per thread, for `gilkit timeline -o`; and a flame graph of where
+"""The pictures: the speedups of a bench run, one panel per idea and one bar per impl (and mode), for
+`gilkit bench --plot`; the GIL timeline, one lane per thread, for `gilkit timeline -o`; and a flame graph of where
 the GIL was held, from the folded stacks (`gilkit timeline --flame`).
 
 Drawn on matplotlib's Figure with the Agg canvas, which touch no global state: no backend is chosen, and
@@ -7,7 +7,7 @@ pyplot's figures (a notebook's own) are left as they are."""
 
 import io
 import os
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import report as reports
 from ._timeline.model import COLOURS, DESCRIPTIONS, HATCHES, STATES, Recording
@@ -17,37 +17,71 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def plot_speedups(report: reports.Report, path: str) -> None:
-    """Draw the report's speedups with the ideal line, titled with the Python build and GIL state."""
+#: The speedup picture's panels, one idea each, and the (impl, mode) bars it compares; a panel none of whose
+#: bars was measured is left out.
+SPEEDUP_PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("The same compiled loop on threads: with nogil (native) and without (native-gil)",
+     (("native", "threads"), ("native-gil", "threads"))),
+    ("Pure Python: threads, and executors with a GIL each (processes, subinterpreters)",
+     (("python", "threads"), ("python", "processes"), ("python", "interpreters"))),
+    ("Compiled code past the GIL: threads, processes (start-up and copies), OpenMP",
+     (("native", "threads"), ("native", "processes"), ("native-gil", "processes"), ("native", "openmp"))),
+)
+#: A bar's colour says the impl, as the timeline's do (without the GIL sky blue, holding it vermillion);
+#: its pattern says the executor, so no two bars are told apart by hue alone.
+_IMPL_COLOURS = {"native": "#56B4E9", "native-gil": "#D55E00", "python": "#E69F00"}
+_MODE_HATCHES = {"threads": None, "processes": "//", "openmp": "..", "interpreters": "xx"}
+
+
+def plot_speedups(report: reports.Report) -> "Figure":
+    """Draw the report's speedups on the most workers measured, one panel per idea (SPEEDUP_PANELS), each bar
+    the median speedup of paired rounds with its 95% interval and its value printed, beside 1x and ideal."""
     kernels = report.kernels()
-    fig = _figure((3.6 * len(kernels), 3.4))
-    axes = fig.subplots(1, len(kernels), squeeze=False, sharey=True)
-    max_workers = max(c.workers for c in report.cells)
-    for ax, kernel in zip(axes[0], kernels, strict=True):
-        ax.plot([1, max_workers], [1, max_workers], color="0.7", linestyle="--", label="ideal")
-        lines = dict.fromkeys((c.impl, c.mode) for c in report.cells if c.kernel == kernel)
-        for impl, mode in lines:
-            points = sorted(
-                (c.workers, c.speedup)
-                for c in report.cells
-                if c.key[:3] == (kernel, impl, mode) and c.speedup is not None
-            )
-            if points:
-                label = impl if mode == "threads" else f"{impl} ({mode})"
-                ax.plot(*zip(*points, strict=True), marker="o", label=label)
-        ax.set_title(kernel)
-        ax.set_xlabel("workers")
-        ax.set_xticks(range(1, max_workers + 1))
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("speedup vs 1 worker")
-    legend: dict[str, Any] = {}  # one entry per line label, across the panels
-    for ax in axes[0]:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            legend.setdefault(label, handle)
-    fig.legend(list(legend.values()), list(legend.keys()), loc="center right", fontsize="small")
-    fig.suptitle(f"gilkit bench: {report.build}, {report.meta['cpus_usable']} usable CPUs")
-    fig.tight_layout(rect=(0, 0, 0.85, 1))
-    fig.savefig(path, dpi=110)
+    workers = max(c.workers for c in report.cells)
+    measured = {c.key[:3]: c for c in report.cells if c.workers == workers and c.speedup is not None}
+    panels = [(title, [bar for bar in bars if any((k, *bar) in measured for k in kernels)])
+              for title, bars in SPEEDUP_PANELS]
+    panels = [(title, bars) for title, bars in panels if bars]
+    fig = _figure((12, 0.8 + 2.9 * max(1, len(panels))))
+    axes = fig.subplots(max(1, len(panels)), 1, squeeze=False, sharey=True)[:, 0]
+    for ax, (title, bars) in zip(axes, panels, strict=False):
+        width = 0.8 / len(bars)
+        for index, (impl, mode) in enumerate(bars):
+            shown = [(x, measured[(kernel, impl, mode)]) for x, kernel in enumerate(kernels)
+                     if (kernel, impl, mode) in measured]
+            speedups = [cell.speedup or 0.0 for _, cell in shown]
+            interval = list(zip(*(_interval(cell) for _, cell in shown), strict=True))
+            drawn = ax.bar([x - 0.4 + width * (index + 0.5) for x, _ in shown], speedups, width * 0.92,
+                           yerr=interval, capsize=2, color=_IMPL_COLOURS[impl], hatch=_MODE_HATCHES[mode],
+                           edgecolor="black", linewidth=0.5, label=impl if mode == "threads" else f"{impl} ({mode})")
+            ax.bar_label(drawn, [f"{s:.2f}" for s in speedups], fontsize=9, padding=2)
+        ax.axhline(1, color="black", linewidth=0.8)
+        ax.axhline(workers, color="0.5", linestyle="--", linewidth=0.8)
+        ax.annotate(f"ideal {workers}x", (1.0, workers), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=10, color="0.4")
+        ax.set_title(title, fontsize=11, loc="left")
+        ax.set_xticks(range(len(kernels)), kernels, fontsize=10)
+        ax.set_xlim(-0.5, len(kernels) - 0.5)
+        ax.set_ylabel(f"speedup, {workers} workers", fontsize=10)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 0.7), fontsize=10, frameon=False)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylim(0, workers * 1.25)
+    fig.suptitle(f"gilkit bench: {report.build}, {report.meta['cpus_usable']} usable CPUs\n"
+                 f"the speedup of {workers} workers over 1, the whisker its 95% interval", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def save_speedups(report: reports.Report, path: str | os.PathLike[str] | BinaryIO) -> None:
+    plot_speedups(report).savefig(path, format="png", dpi=110)
+
+
+def _interval(cell: reports.Cell) -> tuple[float, float]:
+    """How far the speedup's 95% interval reaches below and above it (none where it was not measured)."""
+    speedup = cell.speedup or 0.0
+    low = speedup if cell.speedup_low is None else cell.speedup_low
+    high = speedup if cell.speedup_high is None else cell.speedup_high
+    return max(0.0, speedup - low), max(0.0, high - speedup)
 
 
 def _figure(size: tuple[float, float]) -> "Figure":
@@ -198,4 +232,4 @@ if __name__ == "__main__":
     # python -m gilkit.plot RESULTS.json OUT.png: draw a saved run (e.g. one from an interpreter without matplotlib).
     import sys
 
-    plot_speedups(reports.load(sys.argv[1]), sys.argv[2])
+    save_speedups(reports.load(sys.argv[1]), sys.argv[2])
