@@ -140,6 +140,17 @@ def test_a_flagged_speedup_is_marked_with_its_reason():
     assert "!2.50x releases" in screen and "!: mandelbrot native: 2.50x twice, above 2 workers" in screen
 
 
+def test_a_gil_each_is_explained_under_the_matrix_only_where_it_is_shown():
+    threads = [cell("python", 1, 1.0), cell("python", 2, 0.97, 0.95, 0.99, released=False)]
+    processes = [Cell("mandelbrot", "python", "processes", workers, 100, "pixels", 100, [1.0] * 6,
+                      speedup=speedup, speedup_low=speedup, speedup_high=speedup)
+                 for workers, speedup in ((1, 1.0), (2, 1.8))]
+    explained = "a GIL each: each worker is a process or a subinterpreter"
+    assert explained not in matrix(*threads)
+    screen = matrix(*threads, *processes)
+    assert "1.80x a GIL each" in screen and explained in screen
+
+
 @pytest.mark.parametrize("busy, noted", [(None, False), (0.0, False), (BUSY_SHARE - 0.01, False), (0.5, True)],
                          ids=["unknown", "idle", "below-the-threshold", "beside-a-spinner"])
 def test_the_first_screen_says_when_other_programs_kept_the_cpus_busy(busy, noted):

@@ -301,8 +301,9 @@ def gil_verdict(cell: Cell, gil: bool = True) -> str:
     return f"{found.text}: {reading_brief(cell)}"
 
 
-#: ANSI colours of the compact matrix, by verdict: green where threads may help, red where the GIL is held.
-_COLOURS: dict[str, str] = {"releases": "32", "releases, does not scale": "32", "no GIL": "36",
+#: ANSI colours of the compact matrix, by verdict: blue where threads may help, red where the GIL is held
+#: (not green against red, which a colour-blind student cannot tell apart; the words say it too).
+_COLOURS: dict[str, str] = {"releases": "34", "releases, does not scale": "34", "no GIL": "36",
                             "a GIL each": "36", "hands over": "31", "holds": "31"}
 
 
@@ -354,6 +355,8 @@ def format_matrix(report: Report, colour: bool = False) -> str:
         "releases: the GIL was free (GIL free: its share of the time): threads can help;",
         "hands over, holds: the GIL was held (held: each worker's share of the time), so",
         "threads take turns; no GIL: a free-threaded build.",
+        *(["a GIL each: each worker is a process or a subinterpreter with a GIL of its own."]
+          if any(mode in OWN_GIL_WORKERS for mode in modes) else []),
         "Every figure, with each speedup's 95% interval: gilkit bench --detail",
     ])
 

@@ -24,5 +24,5 @@ class DemoResult:
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 1000 else f"{value:.4g}"
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"  # 35,824 requests/s, as the finding says
     return str(value)
