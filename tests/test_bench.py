@@ -148,7 +148,7 @@ def test_a_gil_each_is_explained_under_the_matrix_only_where_it_is_shown():
     explained = "a GIL each: each worker is a process or a subinterpreter"
     assert explained not in matrix(*threads)
     screen = matrix(*threads, *processes)
-    assert "1.80x a GIL each" in screen and explained in screen
+    assert "1.80x a GIL each" in screen and "2 processes" in screen and explained in screen
 
 
 @pytest.mark.parametrize("busy, noted", [(None, False), (0.0, False), (BUSY_SHARE - 0.01, False), (0.5, True)],

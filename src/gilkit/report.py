@@ -315,7 +315,8 @@ def _matrix_entry(cell: Cell | None, gil: bool) -> tuple[str, str, str | None]:
     mark = "!" if cell.flag else "~" if cell.wide else ""
     speedup = "-" if cell.speedup is None else f"{mark}{cell.speedup:.2f}x"
     if cell.mode in OWN_GIL_WORKERS:
-        return f"{speedup} a GIL each", f"{cell.workers} {OWN_GIL_WORKERS[cell.mode]}s", "a GIL each"
+        workers = OWN_GIL_WORKERS[cell.mode] if cell.workers == 1 else cell.mode  # the mode names the plural
+        return f"{speedup} a GIL each", f"{cell.workers} {workers}", "a GIL each"
     found = cell_verdict(cell, gil)
     if found is None:
         return speedup, "", None
