@@ -16,7 +16,7 @@ modes=threads,processes
 if "$py" -c 'import gilkit, sys; sys.exit(not gilkit.OPENMP_ENABLED)'; then modes=$modes,openmp; fi
 "$py" -m gilkit info | tee "$build-info.txt"
 if "$py" -c 'import matplotlib' 2>/dev/null; then plotter=$py; else plotter=python3; fi
-"$py" -m gilkit bench --detail --modes "$modes" --budget "${BUDGET:-3}" --save "$build.json" | tee "$build-bench.txt"
+"$py" -m gilkit bench --detail --modes "$modes" --budget "${BUDGET:-6}" --save "$build.json" | tee "$build-bench.txt"
 "$plotter" -m gilkit.plot "$build.json" "$build.png"   # another interpreter may draw it (no cp313t matplotlib)
 for demo in io locks responsive ctypes asyncio convoy; do
   "$py" -m gilkit demo "$demo" | tee "$build-demo-$demo.txt"

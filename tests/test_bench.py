@@ -2,6 +2,7 @@
 checked rather than printed, and a first screen that says when they stand on a wide interval, a flag or a
 busy machine. Fed with made-up times, so nothing here depends on the machine's speed or load."""
 
+import dataclasses
 import math
 import statistics
 
@@ -149,6 +150,8 @@ def test_a_gil_each_is_explained_under_the_matrix_only_where_it_is_shown():
     assert explained not in matrix(*threads)
     screen = matrix(*threads, *processes)
     assert "1.80x a GIL each" in screen and "2 processes" in screen and explained in screen
+    wide = " ".join(matrix(*threads, *processes[:1], dataclasses.replace(processes[1], speedup_low=1.2)).split())
+    assert "mandelbrot python (processes) 1.20-1.80x" in wide
 
 
 @pytest.mark.parametrize("busy, noted", [(None, False), (0.0, False), (BUSY_SHARE - 0.01, False), (0.5, True)],

@@ -368,14 +368,19 @@ def _cautions(shown: list[Cell]) -> list[str]:
     wide = [c for c in shown if c.wide and not c.flag]
     if wide:
         lines.append(f"~: the 95% interval stayed wider than +/-{INTERVAL_TARGET:.0%}: "
-                     + "; ".join(f"{c.kernel} {c.impl} {c.speedup_low:.2f}-{c.speedup_high:.2f}x" for c in wide))
-    lines += [f"!: {c.kernel} {c.impl}: {c.flag}" for c in shown if c.flag]
+                     + "; ".join(f"{_named(c)} {c.speedup_low:.2f}-{c.speedup_high:.2f}x" for c in wide))
+    lines += [f"!: {_named(c)}: {c.flag}" for c in shown if c.flag]
     busy = others_busy(shown)
     if busy is not None and busy > BUSY_SHARE:
         lines.append(f"Other programs took {busy:.0%} of the CPUs while this ran: the speedups are lower bounds "
                      "of what this machine can do.")
     return [*(wrapped for line in lines for wrapped in textwrap.wrap(line, 80, subsequent_indent="   ")), ""] \
         if lines else []
+
+
+def _named(cell: Cell) -> str:
+    """A matrix entry's name under the matrix: its kernel and impl, and its mode where it is not threads."""
+    return f"{cell.kernel} {cell.impl}" + ("" if cell.mode == "threads" else f" ({cell.mode})")
 
 
 def others_busy(cells: list[Cell]) -> float | None:
