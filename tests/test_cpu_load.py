@@ -82,3 +82,23 @@ def test_a_spinning_process_is_seen_and_this_processs_own_work_is_not():
         os.kill(spinner, signal.SIGKILL)
     others_s = others_busy_share(before, after) * (after.wall_s - before.wall_s) * after.cpus
     assert others_s >= spun - 0.05, (others_s, spun)  # tick rounding: a few ticks
+
+
+@linux_only
+def test_a_grandchilds_work_counts_as_this_processs_own():
+    """A process pool's workers are the children of its forkserver: this process's grandchildren."""
+    shell = subprocess.Popen(["sh", "-c", f"'{sys.executable}' -c 'while True: pass' & echo $!; wait"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        grandchild = int(shell.stdout.readline())
+        before, spun_before = read_cpu_times(), cpu_seconds(grandchild)
+        deadline = time.monotonic() + 60  # a bound, not a measurement: fails instead of hanging
+        while cpu_seconds(grandchild) - spun_before < 0.5:
+            assert time.monotonic() < deadline, "the grandchild got no CPU time in 60 s"
+            time.sleep(0.01)  # polls without working itself
+        after, spun = read_cpu_times(), cpu_seconds(grandchild) - spun_before
+    finally:
+        os.kill(grandchild, signal.SIGKILL)
+        shell.wait()
+        shell.stdout.close()
+    assert after.own_s - before.own_s >= spun - 0.05, (after.own_s - before.own_s, spun)

@@ -48,18 +48,27 @@ def read_cpu_times(proc: str | os.PathLike[str] = "/proc") -> CpuTimes | None:
 
 
 def _own_cpu_s(root: Path, ticks: int) -> float:
-    """This process's CPU time, its ended children's, and its live children's (a process pool's workers)."""
+    """This process's CPU time, its ended children's, and its live descendants' however deep: a process
+    pool's workers are the children of its forkserver, itself a child of this process."""
     own = os.times()
     total = own.user + own.system + own.children_user + own.children_system
-    me = str(os.getpid())
+    children: dict[str, list[str]] = {}
+    spent: dict[str, float] = {}
     for stat in root.glob("[0-9]*/stat"):
         try:
-            # pid (comm) state ppid ... utime stime: fields 14 and 15, counted after the command's ")".
+            # pid (comm) state ppid ... utime stime cutime cstime: fields 4 and 14-17, counted after the ")".
             fields = stat.read_text().rpartition(")")[2].split()
         except OSError:
             continue  # ended meanwhile
-        if len(fields) > 12 and fields[1] == me:
-            total += (int(fields[11]) + int(fields[12])) / ticks
+        if len(fields) > 14:
+            children.setdefault(fields[1], []).append(stat.parent.name)
+            # Its own time and its ended children's: a descendant's ended child is counted by its parent.
+            spent[stat.parent.name] = sum(int(ticks_spent) for ticks_spent in fields[11:15]) / ticks
+    pending = list(children.get(str(os.getpid()), ()))
+    while pending:
+        pid = pending.pop()
+        total += spent[pid]
+        pending += children.get(pid, ())
     return total
 
 
