@@ -65,7 +65,8 @@ def plot_speedups(report: reports.Report) -> "Figure":
         ax.set_ylabel(f"speedup, {workers} workers", fontsize=10)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 0.7), fontsize=10, frameon=False)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylim(0, workers * 1.25)
+    highest = max((cell.speedup_high or cell.speedup or 0.0 for cell in measured.values()), default=0.0)
+    axes[0].set_ylim(0, 1.15 * max(workers * 1.1, highest))  # room for the labels over ideal and every whisker
     fig.suptitle(f"gilkit bench: {report.build}, {report.meta['cpus_usable']} usable CPUs\n"
                  f"the speedup of {workers} workers over 1, the whisker its 95% interval", fontsize=11)
     fig.tight_layout()
