@@ -198,4 +198,3 @@ def convoy_or_live(duration: float = 1.0, save: str | os.PathLike[str] | None = 
     if save is not None:
         raise ValueError("save writes the measured cases' timelines; the live counter has none: drop one")
     return live_convoy()
-
