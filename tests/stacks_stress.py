@@ -15,6 +15,8 @@ import re
 import sys
 import threading
 
+from support import tasks_still_listed
+
 from gilkit.gil_timeline import MIN_INTERVAL, record_gil
 
 THREADS = 8
@@ -85,7 +87,7 @@ def garbage(frames) -> list[str]:
 
 
 def main(seconds: float) -> dict[str, object]:
-    tasks_before = len(os.listdir("/proc/self/task"))  # the sampler's native thread too
+    tasks_before = set(os.listdir("/proc/self/task"))  # the sampler's native thread too
     stop, serials = threading.Event(), itertools.count()
     with record_gil(MIN_INTERVAL, label="stress") as recorder:
         workers = [threading.Thread(target=churn, args=(stop, serials)) for _ in range(THREADS)]
@@ -107,7 +109,7 @@ def main(seconds: float) -> dict[str, object]:
         "distinct_frames": len(stacks.frames),
         "functions_made": next(serials),
         "garbage_frames": garbage(stacks.frames)[:10],
-        "threads_left": len(os.listdir("/proc/self/task")) - tasks_before,
+        "threads_left": len(tasks_still_listed(set(os.listdir("/proc/self/task")) - tasks_before)),
         "tables_full": stacks.full,
     }
 
