@@ -10,6 +10,11 @@ without a lock and with one held for the smallest scope, three runs each (the wo
 - check-then-act, ``if k not in d: d[k] = me`` then claiming k: two threads may both see k missing;
 - the same in one call, ``d.setdefault(k, me) == me``.
 A lost update is one the final count does not show; a double claim is a key two threads both created.
+
+Each case writes its statement twice, bare and under the lock, rather than once inside a wrapper such as
+``with lock or nullcontext():``: under the GIL a thread is switched out only at a call or a backward jump,
+so the wrapper's ``__enter__`` call would add a switch point to the bare statement and change what the
+"no lock" column measures.
 """
 
 from __future__ import annotations  # threading.Lock is a function before 3.13: no `Lock | None` at run time
