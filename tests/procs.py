@@ -40,9 +40,23 @@ def session_processes(session):
     return [p for p, f in _stats() if int(f[3]) == session and f[0] != "Z"]
 
 
-def wait_until(condition, timeout, what):
+def threads_listed():
+    """The ids of this process's threads as the kernel lists them. A joined thread is still listed for a
+    moment: join() returns (Python's and pthread's alike) once the thread's work is done, before the kernel
+    removes it."""
+    return set(os.listdir("/proc/self/task"))
+
+
+def poll(condition, timeout):
+    """Whether ``condition()`` came true within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            return False
         time.sleep(0.02)  # polling a condition, not a guess at how long something takes
+    return True
+
+
+def wait_until(condition, timeout, what):
+    if not poll(condition, timeout):
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -15,7 +15,7 @@ import re
 import sys
 import threading
 
-from support import tasks_still_listed
+from procs import poll, threads_listed
 
 from gilkit.gil_timeline import MIN_INTERVAL, record_gil
 
@@ -87,7 +87,7 @@ def garbage(frames) -> list[str]:
 
 
 def main(seconds: float) -> dict[str, object]:
-    tasks_before = set(os.listdir("/proc/self/task"))  # the sampler's native thread too
+    tasks_before = threads_listed()
     stop, serials = threading.Event(), itertools.count()
     with record_gil(MIN_INTERVAL, label="stress") as recorder:
         workers = [threading.Thread(target=churn, args=(stop, serials)) for _ in range(THREADS)]
@@ -97,6 +97,8 @@ def main(seconds: float) -> dict[str, object]:
         stop.set()
         for worker in workers:
             worker.join()
+    started = threads_listed() - tasks_before  # the workers and the sampler's native thread
+    poll(lambda: not threads_listed() & started, 60)
     recorded = recorder.timeline
     stacks = recorded.stacks
     assert stacks is not None, recorded.stacks_note
@@ -109,7 +111,7 @@ def main(seconds: float) -> dict[str, object]:
         "distinct_frames": len(stacks.frames),
         "functions_made": next(serials),
         "garbage_frames": garbage(stacks.frames)[:10],
-        "threads_left": len(tasks_still_listed(set(os.listdir("/proc/self/task")) - tasks_before)),
+        "threads_left": len(threads_listed() & started),
         "tables_full": stacks.full,
     }
 

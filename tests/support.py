@@ -3,10 +3,8 @@ calls every entry point must refuse, and the helpers that run gilkit's command o
 
 The facts are imported from gilkit, never re-implemented here."""
 
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +16,7 @@ from gilkit._environment import NO_EXTENSIONS_ENV, extensions_disabled
 from gilkit._registry import WORKLOADS
 
 __all__ = ["BAD_CALLS", "CALIBRATED_CALL_SECONDS", "FREE_THREADED", "IMAGE", "SMALL_PROBLEMS", "gil_enabled",
-           "gilkit_cli", "needs_native", "needs_two_cpus", "shared_memory_segments", "tasks_still_listed",
-           "unaligned"]
+           "gilkit_cli", "needs_native", "needs_two_cpus", "shared_memory_segments", "unaligned"]
 
 FREE_THREADED = free_threaded_build()
 
@@ -103,22 +100,6 @@ def shared_memory_segments():
     """The names of the POSIX shared-memory segments that multiprocessing made and that exist now."""
     shm = Path("/dev/shm")
     return {p.name for p in shm.iterdir() if p.name.startswith("psm_")} if shm.is_dir() else set()
-
-
-def tasks_still_listed(tids, within_s=60):
-    """The thread ids among `tids` that the kernel still lists after `within_s` seconds.
-
-    A joined thread has finished its work, but join() returns (Python's and pthread's alike) a moment
-    before the kernel removes the thread; on a busy machine that moment can outlast the caller's next
-    statement.
-    """
-    deadline = time.monotonic() + within_s
-    listed = set(tids)
-    while listed and time.monotonic() < deadline:
-        listed = {tid for tid in listed if os.path.exists(f"/proc/self/task/{tid}")}
-        if listed:
-            time.sleep(0.001)
-    return listed
 
 
 def unaligned(values):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import FREE_THREADED, gil_enabled, gilkit_cli, needs_native, tasks_still_listed
+from procs import threads_listed, wait_until
+from support import FREE_THREADED, gil_enabled, gilkit_cli, needs_native
 
 import gilkit
 from gilkit import gil_timeline
@@ -248,7 +249,7 @@ def test_waiting_for_a_thread_the_sampler_never_sees_gives_up():
     gone.start()
     gone.join()
     # Only once the kernel has removed it is it certain never to be watched.
-    assert not tasks_still_listed({str(gone.native_id)}), "the ended thread is still listed after a minute"
+    wait_until(lambda: str(gone.native_id) not in threads_listed(), 60, "the kernel to remove the ended thread")
     with gilkit.record_gil() as recorder:
         assert not recorder.wait_until_watched([gone], timeout=0.05)
     with pytest.raises(RuntimeError, match="inside the `with record_gil"):
@@ -256,14 +257,14 @@ def test_waiting_for_a_thread_the_sampler_never_sees_gives_up():
 
 
 def test_errors_of_the_timed_function_propagate_and_leave_no_recording_behind():
-    tasks_before = set(os.listdir("/proc/self/task"))
+    tasks_before = threads_listed()
     with pytest.raises(ZeroDivisionError):
         gilkit.timeline(lambda: 1 / 0, threads=2)
     with gilkit.record_gil() as recorder:
         python_loop(1000)
     assert recorder.timeline.samples >= 1
-    left = set(os.listdir("/proc/self/task")) - tasks_before - {str(t.native_id) for t in threading.enumerate()}
-    assert not tasks_still_listed(left), "threads the timeline started are still running a minute after it"
+    started = threads_listed() - tasks_before - {str(t.native_id) for t in threading.enumerate()}
+    wait_until(lambda: not threads_listed() & started, 60, "the threads the timeline started to end")
 
 
 def test_one_recording_at_a_time_and_each_recorder_once():
