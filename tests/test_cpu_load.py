@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from procs import cpu_seconds, wait_until
 
 from gilkit._cpu_load import CpuTimes, others_busy_share, read_cpu_times
 
@@ -54,12 +55,6 @@ def test_without_two_readings_the_share_is_unknown(tmp_path):
     assert read_cpu_times(tmp_path) is None  # no stat file
 
 
-def cpu_seconds(pid):
-    ticks = os.sysconf("SC_CLK_TCK")
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
 def another_programs_spinner():
     """A spinning process that is not this process's child (a child's CPU time counts as this process's
     own, as a process pool's workers' does): started by a shell that leaves it behind. Its pid."""
@@ -92,10 +87,7 @@ def test_a_grandchilds_work_counts_as_this_processs_own():
     try:
         grandchild = int(shell.stdout.readline())
         before, spun_before = read_cpu_times(), cpu_seconds(grandchild)
-        deadline = time.monotonic() + 60  # a bound, not a measurement: fails instead of hanging
-        while cpu_seconds(grandchild) - spun_before < 0.5:
-            assert time.monotonic() < deadline, "the grandchild got no CPU time in 60 s"
-            time.sleep(0.01)  # polls without working itself
+        wait_until(lambda: cpu_seconds(grandchild) - spun_before >= 0.5, 60, "the grandchild to spin 0.5 s")
         after, spun = read_cpu_times(), cpu_seconds(grandchild) - spun_before
     finally:
         os.kill(grandchild, signal.SIGKILL)
