@@ -7,13 +7,25 @@ from pathlib import Path
 HAVE_PROC = Path("/proc/self/stat").exists()
 
 
+def _fields(stat):
+    """A /proc/<pid>/stat file's fields after the command name: state ppid pgrp session ... utime (11) stime (12)."""
+    return stat.read_text().rsplit(")", 1)[1].split()
+
+
 def _stats():
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            # After the command name: state ppid pgrp session ... utime (11) stime (12)
-            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+            yield int(stat.parent.name), _fields(stat)
         except OSError:
             continue  # the process ended while we looked
+
+
+def is_gone(pid):
+    """Exited: no such process, or a zombie waiting to be reaped."""
+    try:
+        return _fields(Path(f"/proc/{pid}/stat"))[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def cpu_seconds(pid=None, session=None):

@@ -7,21 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from procs import wait_until
+from procs import is_gone, wait_until
 from support import gilkit_cli
 
 from gilkit.shell import run_parallel
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the tests use /bin/sh")
-
-
-def is_gone(pid):
-    """Exited: no such process, or a zombie waiting to be reaped."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
 
 
 def assert_killed(pid):
