@@ -39,10 +39,8 @@ def run_mandelbrot(impl, rows):
     return gilkit.mandelbrot(width, rows, max_iter=max_iter, impl=impl, **INSIDE)
 
 
-@needs_native
-@pytest.mark.parametrize("impl", ["native", "native-gil"])
-def test_other_python_code_runs_during_a_compiled_call_only_if_it_releases_the_gil(impl):
-    rows = 16
+def main_thread_acts_during_call(impl, rows):
+    """Whether the main thread set the call's cancel flag while the compiled call ran on another thread."""
     out = np.full(rows * WIDTH, -1, dtype=np.int32)
     cancel = np.zeros(1, dtype=np.intc)
     dx, dy = gilkit.kernels.mandelbrot_steps(WIDTH, rows, **INSIDE)
@@ -54,8 +52,19 @@ def test_other_python_code_runs_during_a_compiled_call_only_if_it_releases_the_g
         time.sleep(0)
     cancel[0] = 1  # this line runs during the call only if the call let go of the GIL
     worker.join()
-    stopped_early = bool((out == -1).any())
-    assert stopped_early == (impl == "native" or not gil_enabled()), out.reshape(rows, WIDTH)[:, -1]
+    return bool((out == -1).any())
+
+
+@needs_native
+@pytest.mark.parametrize("impl", ["native", "native-gil"])
+def test_other_python_code_runs_during_a_compiled_call_only_if_it_releases_the_gil(impl):
+    if impl == "native" or not gil_enabled():
+        # Free to run is not the same as given a CPU: on a busy host the main thread may wait out a whole
+        # call for one, so the release has to show in one of calls of growing length, not in each.
+        assert any(main_thread_acts_during_call(impl, rows) for rows in (16, 64, 256))
+    else:
+        # Under a held GIL the main thread cannot run until the call ends, however long it is.
+        assert not main_thread_acts_during_call(impl, 16)
 
 
 def heartbeat_during(impl):
