@@ -112,8 +112,13 @@ def test_pure_python_threads_take_turns_about_every_switch_interval():
     timeline = gilkit.timeline(gilkit.mandelbrot, 60, 48, max_iter=1000, impl="python", threads=2, **INSIDE)
     workers = [timeline.lane(f"gilkit-timeline-{i}") for i in range(2)]
     for lane in workers:
-        assert lane.share("holding") > 0.1, timeline
-        assert len([s for s in lane.stretches if s.state == "holding"]) >= 5, timeline
+        holds = [stretch for stretch in lane.stretches if stretch.state == "holding"]
+        chunks = [chunk for chunk in timeline.chunks if chunk.tid == lane.tid]
+        # A thread that kept the GIL through its chunks would hold it once a chunk; taking turns splits each
+        # chunk into many holds (14 or more a chunk on an idle CPU here, 5 or more beside two spinners). Not
+        # the share of time held: a thread the OS preempts while it holds the GIL goes on "holding" without
+        # progress, so beside busy CPUs one worker's share of the time fell as low as 10%.
+        assert chunks and len(holds) >= 2 * len(chunks), timeline
     # The interpreter forces a switch once a waiter has waited a switch interval; a busy CPU only delays it.
     most = 2 * timeline.duration_s / timeline.switch_interval_s + 20
     assert 10 <= timeline.switches <= most, timeline
